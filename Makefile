@@ -1,0 +1,70 @@
+# Two commands for a new machine: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run setup test lint format migrate demo lock clean
+
+help:
+	@echo "make run    set up, load the demo data and start web, worker and beat on http://127.0.0.1:$(PORT)/"
+	@echo "make test   set up and run ruff and the whole test suite"
+	@echo "make lock   re-resolve requirements.lock from pyproject.toml"
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Outreach needs Python 3.11 or newer.")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# A local .env with a fresh secret key, so the embedded defaults run without setup.
+.env:
+	@$(PYTHON) -c 'import secrets; print("DEBUG=true\nSECRET_KEY=" + secrets.token_urlsafe(50))' > .env
+	@echo "Wrote .env for local use (DEBUG on, a new SECRET_KEY)."
+
+setup: install .env
+	@mkdir -p var/celery/broker var/celery/processed
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	$(BIN)/python manage.py load_demo
+
+run: setup
+	@$(BIN)/python manage.py demo_logins --url http://127.0.0.1:$(PORT)/
+	@# honcho gives the first process (web) the port given by -p; Ctrl-C stops all three.
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile -p $(PORT)
+
+# Tests never read .env: they get their own key, and the database and broker come only from
+# DATABASE_URL and REDIS_URL.
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	SECRET_KEY=test-only-not-secret OUTREACH_READ_DOTENV=false DEBUG=false \
+		$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 1
+	SECRET_KEY=test-only-not-secret OUTREACH_READ_DOTENV=false DEBUG=false \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: install .env
+	$(BIN)/python manage.py migrate
+
+demo: install .env
+	$(BIN)/python manage.py load_demo
+
+lock:
+	$(PYTHON) -m pip install --quiet uv
+	$(PYTHON) -m uv pip compile pyproject.toml --group dev --generate-hashes --universal \
+		--python-version 3.11 --custom-compile-command "make lock" -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

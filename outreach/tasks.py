@@ -1,0 +1,11 @@
+"""Thin Celery wrappers: ids in, one service call, the retry policy here."""
+
+from celery import shared_task
+
+from outreach import services
+
+
+@shared_task(acks_late=True)
+def fill_series_horizons_task() -> int:
+    """Keep every active series' sessions created ahead (run hourly by beat)."""
+    return services.fill_series_horizons()

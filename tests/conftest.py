@@ -1,0 +1,37 @@
+"""Test-wide wiring: service markers that fail in CI instead of skipping."""
+
+import os
+
+import pytest
+from django.conf import settings
+
+
+def _services_required() -> bool:
+    return os.environ.get("OUTREACH_REQUIRE_SERVICES", "").lower() in {"1", "true", "yes", "on"}
+
+
+def _missing(service: str, why: str) -> None:
+    message = f"This test needs {service}: {why}"
+    if _services_required():
+        pytest.fail(message + " (OUTREACH_REQUIRE_SERVICES is set, so this is a failure)")
+    pytest.skip(message)
+
+
+def redis_url() -> str:
+    return settings.REDIS_URL
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres"):
+        engine = settings.DATABASES["default"]["ENGINE"]
+        if engine != "django.db.backends.postgresql":
+            _missing("PostgreSQL", "set DATABASE_URL=postgres://... to run it")
+    if item.get_closest_marker("redis"):
+        if not settings.REDIS_URL:
+            _missing("Redis", "set REDIS_URL=redis://... to run it")
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+        except redis.RedisError as error:
+            _missing("Redis", f"{settings.REDIS_URL} did not answer ({error})")
