@@ -27,7 +27,7 @@ install: $(STAMP)
 	@echo "Wrote .env for local use (DEBUG on, a new SECRET_KEY)."
 
 setup: install .env
-	@mkdir -p var/celery/broker var/celery/processed
+	@mkdir -p var/celery/broker var/celery/processed var/celery/control
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/python manage.py load_demo

@@ -6,6 +6,7 @@ delivered again, so due work is found by polling the database instead.
 """
 
 import os
+from pathlib import Path
 
 from celery import Celery
 from celery.schedules import crontab
@@ -16,10 +17,26 @@ app = Celery("outreach")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+@app.on_after_configure.connect
+def _make_embedded_broker_folders(sender: Celery, **kwargs: object) -> None:
+    """The filesystem broker expects its folders to exist; create them on first use."""
+    options = sender.conf.broker_transport_options or {}
+    if str(sender.conf.broker_url).startswith("filesystem://"):
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+            if options.get(key):
+                Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
 app.conf.beat_schedule = {
     # Keep every active series' sessions created the configured number of weeks ahead.
     "fill-series-horizons": {
         "task": "outreach.tasks.fill_series_horizons_task",
         "schedule": crontab(minute=15),
+    },
+    # Bookings nobody checked in become no-shows a configured time after the session ends.
+    "mark-missed-bookings": {
+        "task": "outreach.tasks.mark_missed_bookings_task",
+        "schedule": crontab(minute="*/10"),
     },
 }

@@ -555,8 +555,14 @@ class WaitlistEntry(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["patient", "service_type", "venue"],
-                condition=Q(status__in=["waiting", "offered"]),
+                condition=Q(status__in=["waiting", "offered"], venue__isnull=False),
                 name="waitlistentry_one_open_per_patient_service_venue",
+            ),
+            # NULLs are distinct in a unique index, so "any venue" needs a constraint of its own.
+            models.UniqueConstraint(
+                fields=["patient", "service_type"],
+                condition=Q(status__in=["waiting", "offered"], venue__isnull=True),
+                name="waitlistentry_one_open_per_patient_service_any_venue",
             ),
         ]
 

@@ -1,6 +1,7 @@
 """Test-wide wiring: service markers that fail in CI instead of skipping."""
 
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -17,8 +18,18 @@ def _missing(service: str, why: str) -> None:
     pytest.skip(message)
 
 
-def redis_url() -> str:
-    return settings.REDIS_URL
+def pytest_configure(config: pytest.Config) -> None:
+    # WhiteNoise warns on every request when STATIC_ROOT does not exist yet (before collectstatic).
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings) -> None:
+    """Serve static files without the collectstatic manifest that production builds."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

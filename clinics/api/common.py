@@ -1,0 +1,112 @@
+"""API pieces every app uses: role permissions, scoped related fields and history."""
+
+from collections.abc import Callable
+from itertools import pairwise
+from typing import Any
+
+from django.db import models
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import permissions, serializers
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from clinics.permissions import staff_for
+
+
+class ActionPermission(permissions.BasePermission):
+    """Each viewset action names the Django permission it needs (`action_permissions`).
+
+    Roles are groups with model permissions (clinics/roles.py), so "a nurse may book but not
+    plan a series" is configured once and enforced here and in the admin alike.
+    """
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        needed = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
+        if needed is None:
+            return True
+        return request.user.has_perm(needed)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related id that must be one the requesting user may see; others read as unknown."""
+
+    def __init__(self, scope: Callable[[Any], models.QuerySet], **kwargs: Any) -> None:
+        self.scope = scope
+        kwargs.setdefault("error_messages", {"does_not_exist": "No such record: {pk_value}."})
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> models.QuerySet:
+        request = self.context.get("request")
+        return self.scope(getattr(request, "user", None))
+
+
+def organisation_of(user: Any) -> Any:
+    """The organisation a new record created by `user` belongs to."""
+    staff = staff_for(user)
+    if staff is None:
+        raise serializers.ValidationError(
+            {"non_field_errors": ["Your account is not linked to an organisation."]}
+        )
+    return staff.organisation
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    """One change: who, when, what kind, why, and the fields that changed."""
+
+    id = serializers.IntegerField(source="history_id")
+    at = serializers.DateTimeField(source="history_date")
+    type = serializers.SerializerMethodField()
+    by = serializers.SerializerMethodField()
+    reason = serializers.CharField(source="history_change_reason", allow_null=True)
+    changes = serializers.SerializerMethodField()
+
+    _TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+
+    def get_type(self, entry: Any) -> str:
+        return self._TYPES.get(entry.history_type, entry.history_type)
+
+    def get_by(self, entry: Any) -> str | None:
+        user = entry.history_user
+        if user is None:
+            return None
+        return user.get_full_name() or user.get_username()
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "old": {"type": "string", "nullable": True},
+                    "new": {"type": "string", "nullable": True},
+                },
+            },
+        }
+    )
+    def get_changes(self, entry: Any) -> list[dict[str, Any]]:
+        previous = self.context.get("previous", {}).get(entry.history_id)
+        if previous is None:
+            return []
+        delta = entry.diff_against(previous)
+        return [
+            {
+                "field": change.field,
+                "old": None if change.old is None else str(change.old),
+                "new": None if change.new is None else str(change.new),
+            }
+            for change in delta.changes
+        ]
+
+
+def history_response_data(instance: models.Model) -> list[dict[str, Any]]:
+    """The full history of `instance`, oldest first, each entry with its field changes."""
+    entries = list(
+        instance.history.select_related("history_user").order_by("history_date", "history_id")
+    )
+    previous = {entry.history_id: before for before, entry in pairwise(entries)}
+    return HistoryEntrySerializer(entries, many=True, context={"previous": previous}).data

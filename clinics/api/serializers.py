@@ -1,0 +1,134 @@
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from clinics.models import ContactPoint, MobileUnit, Patient, ServiceType, StaffMember, Venue
+from clinics.validators import normalise_nhs_number
+
+
+class ServiceTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ServiceType
+        fields = [
+            "id",
+            "code",
+            "name",
+            "default_duration_minutes",
+            "requires_competency",
+            "min_age_years",
+            "max_age_years",
+            "requires_cervix",
+            "sensitive",
+            "is_active",
+        ]
+        read_only_fields = fields
+
+
+class VenueSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Venue
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "address",
+            "town",
+            "postcode",
+            "latitude",
+            "longitude",
+            "access_notes",
+            "imd_decile",
+            "is_active",
+        ]
+        read_only_fields = fields
+
+
+class MobileUnitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MobileUnit
+        fields = ["id", "name", "registration", "capacity", "supported_services", "is_active"]
+        read_only_fields = fields
+
+
+class StaffMemberSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StaffMember
+        fields = ["id", "name", "role", "organisation", "competencies", "is_active"]
+        read_only_fields = fields
+
+    def get_name(self, staff: StaffMember) -> str:
+        return staff.user.get_full_name() or staff.user.get_username()
+
+
+class ContactPointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContactPoint
+        fields = ["id", "channel", "value", "is_preferred", "consent_given", "opted_out_at"]
+        read_only_fields = ["id", "opted_out_at"]
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    """A person. Only `preferred_name` is required: a first name is enough to book."""
+
+    contact_points = ContactPointSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "preferred_name",
+            "legal_name",
+            "date_of_birth",
+            "year_of_birth",
+            "nhs_number",
+            "sex",
+            "gender_identity",
+            "has_cervix",
+            "ethnicity",
+            "housing_status",
+            "postcode",
+            "no_fixed_abode",
+            "gp_registration",
+            "gp_practice_name",
+            "safe_contact_notes",
+            "interpreter_language",
+            "access_needs",
+            "contact_points",
+            "organisation",
+            "merged_into",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "organisation", "merged_into", "created_at", "updated_at"]
+
+    def validate_nhs_number(self, value: str) -> str:
+        value = normalise_nhs_number(value)
+        if value:
+            clash = Patient.objects.current().filter(nhs_number=value)
+            if self.instance is not None:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                raise serializers.ValidationError(
+                    "Another record has this NHS number: search for it instead, or merge."
+                )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        candidate = Patient(**{**self._current(), **attrs})
+        try:
+            candidate.clean()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        return attrs
+
+    def _current(self) -> dict[str, Any]:
+        if self.instance is None:
+            return {}
+        return {
+            "no_fixed_abode": self.instance.no_fixed_abode,
+            "postcode": self.instance.postcode,
+            "date_of_birth": self.instance.date_of_birth,
+        }

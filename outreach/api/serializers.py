@@ -1,0 +1,426 @@
+"""Outreach API shapes: `<Model>Serializer` for output, `<Action>InputSerializer` for input.
+
+`status` is read-only everywhere: it changes only through the POST actions.
+"""
+
+from datetime import date
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from clinics.api.common import ScopedPrimaryKeyRelatedField
+from clinics.models import MobileUnit, ServiceType, StaffMember, Venue
+from clinics.permissions import patients_for, scope_to_organisation
+from outreach.models import (
+    Booking,
+    OutreachSession,
+    SessionSeries,
+    StaffAssignment,
+    VisitOutcome,
+    WaitlistEntry,
+    validate_weekdays,
+)
+from outreach.permissions import sessions_for
+from outreach.services import Scope
+
+
+def _own_units(user: Any) -> Any:
+    return scope_to_organisation(
+        MobileUnit.objects.filter(is_active=True), user, person_level=False
+    )
+
+
+def _own_staff(user: Any) -> Any:
+    return scope_to_organisation(
+        StaffMember.objects.filter(is_active=True), user, person_level=False
+    )
+
+
+def _services(user: Any) -> Any:
+    return ServiceType.objects.filter(is_active=True)
+
+
+def _venues(user: Any) -> Any:
+    return Venue.objects.filter(is_active=True)
+
+
+def _live_patients(user: Any) -> Any:
+    return patients_for(user).current()
+
+
+class StaffAssignmentSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StaffAssignment
+        fields = ["id", "staff", "name"]
+        read_only_fields = fields
+
+    def get_name(self, assignment: StaffAssignment) -> str:
+        user = assignment.staff.user
+        return user.get_full_name() or user.get_username()
+
+
+class OutreachSessionSerializer(serializers.ModelSerializer):
+    services = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    staff = StaffAssignmentSerializer(source="assignments", many=True, read_only=True)
+    venue_name = serializers.CharField(source="venue.name", read_only=True)
+
+    class Meta:
+        model = OutreachSession
+        fields = [
+            "id",
+            "name",
+            "organisation",
+            "series",
+            "occurrence_date",
+            "detached",
+            "venue",
+            "venue_name",
+            "mobile_unit",
+            "services",
+            "staff",
+            "starts_at",
+            "ends_at",
+            "booking_mode",
+            "slot_minutes",
+            "lanes",
+            "walk_in_share_percent",
+            "minimum_notice_minutes",
+            "audience",
+            "status",
+            "cancellation_reason",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class SessionInputSerializer(serializers.Serializer):
+    """Plan a one-off session."""
+
+    name = serializers.CharField(max_length=200)
+    venue = ScopedPrimaryKeyRelatedField(_venues)
+    mobile_unit = ScopedPrimaryKeyRelatedField(_own_units, required=False, allow_null=True)
+    services = ScopedPrimaryKeyRelatedField(_services, many=True, allow_empty=False)
+    staff = ScopedPrimaryKeyRelatedField(_own_staff, many=True, required=False)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    booking_mode = serializers.ChoiceField(OutreachSession._meta.get_field("booking_mode").choices)
+    slot_minutes = serializers.IntegerField(min_value=5, max_value=240, default=15)
+    lanes = serializers.IntegerField(min_value=1, max_value=20, default=1)
+    walk_in_share_percent = serializers.IntegerField(min_value=0, max_value=100, default=0)
+    minimum_notice_minutes = serializers.IntegerField(min_value=0, max_value=10080, default=0)
+    audience = serializers.ChoiceField(
+        OutreachSession._meta.get_field("audience").choices, default="everyone"
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["ends_at"] <= attrs["starts_at"]:
+            raise serializers.ValidationError({"ends_at": "The session must end after it starts."})
+        if attrs["ends_at"] <= timezone.now():
+            raise serializers.ValidationError({"ends_at": "This time has already passed."})
+        return attrs
+
+
+class SessionUpdateInputSerializer(serializers.Serializer):
+    """Change a session; for a series occurrence, `scope` says which occurrences change."""
+
+    scope = serializers.ChoiceField(Scope.CHOICES, default=Scope.THIS)
+    reason = serializers.CharField(max_length=500, required=False, default="Details changed")
+    name = serializers.CharField(max_length=200, required=False)
+    venue = ScopedPrimaryKeyRelatedField(_venues, required=False)
+    mobile_unit = ScopedPrimaryKeyRelatedField(_own_units, required=False, allow_null=True)
+    starts_at = serializers.DateTimeField(required=False)
+    ends_at = serializers.DateTimeField(required=False)
+    start_time = serializers.TimeField(required=False)
+    end_time = serializers.TimeField(required=False)
+    booking_mode = serializers.ChoiceField(
+        OutreachSession._meta.get_field("booking_mode").choices, required=False
+    )
+    slot_minutes = serializers.IntegerField(min_value=5, max_value=240, required=False)
+    lanes = serializers.IntegerField(min_value=1, max_value=20, required=False)
+    walk_in_share_percent = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    minimum_notice_minutes = serializers.IntegerField(min_value=0, max_value=10080, required=False)
+    audience = serializers.ChoiceField(
+        OutreachSession._meta.get_field("audience").choices, required=False
+    )
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        scope = attrs.get("scope", Scope.THIS)
+        if scope == Scope.THIS and ({"start_time", "end_time"} & set(attrs)):
+            raise serializers.ValidationError(
+                {"start_time": "For one session, send starts_at and ends_at instead."}
+            )
+        if scope != Scope.THIS:
+            for field in ("starts_at", "ends_at", "minimum_notice_minutes", "notes"):
+                if field in attrs:
+                    raise serializers.ValidationError(
+                        {field: "Not a series field: change it on the one session (scope=this)."}
+                    )
+        if len(set(attrs) - {"scope", "reason"}) == 0:
+            raise serializers.ValidationError({"non_field_errors": ["Nothing to change."]})
+        return attrs
+
+
+class SessionSeriesSerializer(serializers.ModelSerializer):
+    services = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    staff = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = SessionSeries
+        fields = [
+            "id",
+            "name",
+            "organisation",
+            "venue",
+            "mobile_unit",
+            "services",
+            "staff",
+            "weekdays",
+            "interval_weeks",
+            "start_date",
+            "until_date",
+            "occurrence_limit",
+            "start_time",
+            "end_time",
+            "booking_mode",
+            "slot_minutes",
+            "lanes",
+            "walk_in_share_percent",
+            "audience",
+            "is_active",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class SeriesInputSerializer(serializers.Serializer):
+    """Plan a recurring clinic: weekly on chosen days, every N weeks, until a date or N times."""
+
+    name = serializers.CharField(max_length=200)
+    venue = ScopedPrimaryKeyRelatedField(_venues)
+    mobile_unit = ScopedPrimaryKeyRelatedField(_own_units, required=False, allow_null=True)
+    services = ScopedPrimaryKeyRelatedField(_services, many=True, allow_empty=False)
+    staff = ScopedPrimaryKeyRelatedField(_own_staff, many=True, required=False)
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        allow_empty=False,
+        help_text="0 is Monday, 6 is Sunday.",
+    )
+    interval_weeks = serializers.IntegerField(min_value=1, max_value=8, default=1)
+    start_date = serializers.DateField()
+    until_date = serializers.DateField(required=False, allow_null=True)
+    occurrence_limit = serializers.IntegerField(
+        min_value=1, max_value=520, required=False, allow_null=True
+    )
+    start_time = serializers.TimeField()
+    end_time = serializers.TimeField()
+    booking_mode = serializers.ChoiceField(SessionSeries._meta.get_field("booking_mode").choices)
+    slot_minutes = serializers.IntegerField(min_value=5, max_value=240, default=15)
+    lanes = serializers.IntegerField(min_value=1, max_value=20, default=1)
+    walk_in_share_percent = serializers.IntegerField(min_value=0, max_value=100, default=0)
+    audience = serializers.ChoiceField(
+        SessionSeries._meta.get_field("audience").choices, default="everyone"
+    )
+
+    def validate_weekdays(self, value: list[int]) -> list[int]:
+        try:
+            validate_weekdays(value)
+        except Exception as error:
+            raise serializers.ValidationError(str(error.messages[0])) from None
+        return sorted(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["end_time"] <= attrs["start_time"]:
+            raise serializers.ValidationError({"end_time": "The session must end after it starts."})
+        until = attrs.get("until_date")
+        if until and until < attrs["start_date"]:
+            raise serializers.ValidationError({"until_date": "Must be on or after the start date."})
+        if until and attrs.get("occurrence_limit"):
+            raise serializers.ValidationError(
+                {"occurrence_limit": "Give an end date or a number of sessions, not both."}
+            )
+        return attrs
+
+
+class CancelSessionInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+class AssignStaffInputSerializer(serializers.Serializer):
+    staff = ScopedPrimaryKeyRelatedField(_own_staff)
+
+
+class SlotSerializer(serializers.Serializer):
+    session = serializers.IntegerField(source="session_id")
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    lane = serializers.IntegerField()
+    lanes_free = serializers.IntegerField()
+
+
+class SlotQuerySerializer(serializers.Serializer):
+    """Query parameters of the slot search: ?service=&venue=&from=&to=&limit=."""
+
+    service = ScopedPrimaryKeyRelatedField(_services)
+    venue = ScopedPrimaryKeyRelatedField(_venues, required=False)
+    to = serializers.DateTimeField(required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=200, default=20)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "from" is a Python keyword, so the field is added by name.
+        self.fields["from"] = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("from"), attrs.get("to")
+        if start and end and end <= start:
+            raise serializers.ValidationError({"to": "Must be after 'from'."})
+        if start and end and (end - start).days > 92:
+            raise serializers.ValidationError({"to": "Search at most 92 days at a time."})
+        return attrs
+
+
+class SessionSlotQuerySerializer(serializers.Serializer):
+    service = ScopedPrimaryKeyRelatedField(_services)
+
+
+class VisitOutcomeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VisitOutcome
+        fields = ["outcome", "result", "follow_up_date", "notes", "recorded_by", "recorded_at"]
+        read_only_fields = fields
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    patient_name = serializers.CharField(source="patient.preferred_name", read_only=True)
+    service_name = serializers.CharField(source="service_type.name", read_only=True)
+    service = serializers.IntegerField(source="service_type_id", read_only=True)
+    outcome = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Booking
+        fields = [
+            "id",
+            "session",
+            "patient",
+            "patient_name",
+            "service",
+            "service_name",
+            "starts_at",
+            "ends_at",
+            "lane",
+            "status",
+            "source",
+            "arrived_at",
+            "cancelled_by",
+            "cancellation_reason",
+            "notes",
+            "rescheduled_from",
+            "outcome",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_outcome(self, booking: Booking) -> dict[str, Any] | None:
+        try:
+            visit = booking.outcome
+        except VisitOutcome.DoesNotExist:
+            return None
+        return VisitOutcomeSerializer(visit).data
+
+
+class BookingInputSerializer(serializers.Serializer):
+    """Book a person into a slot; leave `starts_at` out for the session's next free slot."""
+
+    patient = ScopedPrimaryKeyRelatedField(_live_patients)
+    session = ScopedPrimaryKeyRelatedField(sessions_for)
+    service = ScopedPrimaryKeyRelatedField(_services)
+    starts_at = serializers.DateTimeField(required=False, allow_null=True)
+    lane = serializers.IntegerField(min_value=1, max_value=20, required=False, allow_null=True)
+    source = serializers.ChoiceField(
+        [Booking.Source.BOOKED, Booking.Source.SELF_REFERRAL], default=Booking.Source.BOOKED
+    )
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class WalkInInputSerializer(serializers.Serializer):
+    patient = ScopedPrimaryKeyRelatedField(_live_patients)
+    service = ScopedPrimaryKeyRelatedField(_services)
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class SeenInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(VisitOutcome.Outcome.choices)
+    result = serializers.ChoiceField(
+        VisitOutcome.Result.choices, default=VisitOutcome.Result.NOT_APPLICABLE
+    )
+    follow_up_date = serializers.DateField(required=False, allow_null=True)
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    lane = serializers.IntegerField(min_value=1, max_value=20, required=False, allow_null=True)
+
+    def validate_follow_up_date(self, value: date | None) -> date | None:
+        if value is not None and value < timezone.localdate():
+            raise serializers.ValidationError("A follow-up date cannot be in the past.")
+        return value
+
+
+class CancelBookingInputSerializer(serializers.Serializer):
+    cancelled_by = serializers.ChoiceField(Booking.CancelledBy.choices)
+    reason = serializers.CharField(max_length=1000)
+
+
+class RescheduleInputSerializer(serializers.Serializer):
+    session = ScopedPrimaryKeyRelatedField(sessions_for, required=False)
+    starts_at = serializers.DateTimeField(required=False, allow_null=True)
+    lane = serializers.IntegerField(min_value=1, max_value=20, required=False, allow_null=True)
+    reason = serializers.CharField(max_length=1000, required=False, default="Rescheduled")
+
+
+class SessionDaySerializer(serializers.Serializer):
+    """Everything a nurse needs for one session on one screen."""
+
+    session = OutreachSessionSerializer()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    bookings = BookingSerializer(many=True)
+    walk_in_queue = BookingSerializer(many=True)
+
+
+class WaitlistEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WaitlistEntry
+        fields = [
+            "id",
+            "patient",
+            "service_type",
+            "venue",
+            "not_before",
+            "not_after",
+            "status",
+            "offered_booking",
+            "offered_at",
+            "notes",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class WaitlistInputSerializer(serializers.Serializer):
+    patient = ScopedPrimaryKeyRelatedField(_live_patients)
+    service = ScopedPrimaryKeyRelatedField(_services)
+    venue = ScopedPrimaryKeyRelatedField(_venues, required=False, allow_null=True)
+    not_before = serializers.DateField(required=False, allow_null=True)
+    not_after = serializers.DateField(required=False, allow_null=True)
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("not_before"), attrs.get("not_after")
+        if start and end and end < start:
+            raise serializers.ValidationError({"not_after": "Must be on or after not_before."})
+        return attrs

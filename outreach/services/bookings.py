@@ -1,0 +1,412 @@
+"""Booking people in, and the day itself: walk-ins, check-in, seen, no-show, cancel, move."""
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinics.domain import Conflict, DomainError, move_status
+from clinics.models import Patient, ServiceType
+from outreach import availability
+from outreach.models import (
+    Audience,
+    Booking,
+    BookingMode,
+    OutreachSession,
+    VisitOutcome,
+)
+from outreach.services.common import conflict_from
+
+_AUDIENCE_SEX = {Audience.WOMEN: Patient.Sex.FEMALE, Audience.MEN: Patient.Sex.MALE}
+
+
+def _check_patient(patient: Patient, session: OutreachSession, service: ServiceType) -> None:
+    if patient.merged_into_id is not None:
+        raise DomainError(
+            "This record was merged into another one: book the other record.",
+            code="patient_merged",
+            fields={"patient": "Merged into another record."},
+        )
+    wanted_sex = _AUDIENCE_SEX.get(Audience(session.audience))
+    # An unrecorded sex is not a reason to turn someone away: staff know who is in front of them.
+    if wanted_sex and patient.sex and patient.sex not in (wanted_sex, Patient.Sex.UNKNOWN):
+        raise DomainError(
+            f"This session is {session.get_audience_display().lower()}.",
+            code="audience",
+            fields={"patient": f"This session is {session.get_audience_display().lower()}."},
+        )
+    problem = service.eligibility_problem(patient, timezone.localdate(session.starts_at))
+    if problem:
+        raise DomainError(problem, code="not_eligible", fields={"service": problem})
+
+
+def _check_service(session: OutreachSession, service: ServiceType) -> None:
+    if not session.services.filter(pk=service.pk).exists():
+        message = f"{service.name} is not offered at this session."
+        raise DomainError(message, code="service_not_offered", fields={"service": message})
+
+
+def _check_session_open(session: OutreachSession) -> None:
+    if session.status not in availability.BOOKABLE_SESSION_STATUSES:
+        raise Conflict(
+            f"This session is {session.get_status_display().lower()}: it takes no bookings.",
+            code="session_closed",
+        )
+
+
+def _check_patient_free(
+    patient: Patient, session: OutreachSession, starts_at: datetime, ends_at: datetime
+) -> None:
+    """The same checks the constraints make, so SQLite gives the same answers as PostgreSQL."""
+    active = Booking.objects.filter(patient=patient, status__in=Booking.ACTIVE_STATUSES)
+    if active.filter(session=session).exists():
+        raise Conflict("This person is already booked into this session.", code="already_booked")
+    if (
+        active.filter(status__in=[Booking.Status.BOOKED, Booking.Status.ARRIVED])
+        .filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
+        .exists()
+    ):
+        raise Conflict(
+            "This person already has a booking at that time.", code="patient_double_booked"
+        )
+
+
+def _choose_slot(
+    session: OutreachSession,
+    service: ServiceType,
+    *,
+    now: datetime,
+    starts_at: datetime | None,
+    lane: int | None,
+) -> availability.Slot:
+    slots = availability.free_slots([session], service, now=now)
+    if starts_at is None:
+        if not slots:
+            raise Conflict("There are no free slots left in this session.", code="no_free_slot")
+        return slots[0]
+    span = availability.slot_span(session, service)
+    if starts_at < session.starts_at or starts_at + span > session.ends_at:
+        raise DomainError(
+            "That time is outside the session.",
+            code="outside_session",
+            fields={"starts_at": "Choose a time within the session's hours."},
+        )
+    offset = (starts_at - session.starts_at).total_seconds() / 60
+    if offset % session.slot_minutes:
+        raise DomainError(
+            f"Slots start every {session.slot_minutes} minutes from the session's start.",
+            code="not_a_slot",
+            fields={"starts_at": "Not the start of a slot."},
+        )
+    if starts_at < now + timedelta(minutes=session.minimum_notice_minutes):
+        raise DomainError(
+            "That slot is in the past or too soon to book.",
+            code="too_late",
+            fields={"starts_at": "Too soon to book."},
+        )
+    at_time = [slot for slot in slots if slot.starts_at == starts_at]
+    if not at_time:
+        raise Conflict("That slot is not free.", code="lane_taken")
+    if lane is None:
+        return at_time[0]
+    free_lanes = availability.free_lanes(
+        _lanes_in_use(session), session.lanes, starts_at, starts_at + span
+    )
+    if lane not in free_lanes or lane > session.lanes:
+        raise Conflict(f"Lane {lane} is not free at that time.", code="lane_taken")
+    return availability.Slot(session.pk, starts_at, starts_at + span, lane, len(free_lanes))
+
+
+def _lanes_in_use(session: OutreachSession) -> dict[int, list[tuple[datetime, datetime]]]:
+    by_lane: dict[int, list[tuple[datetime, datetime]]] = {}
+    for lane, start, end in (
+        session.bookings.active()
+        .filter(lane__isnull=False)
+        .values_list("lane", "starts_at", "ends_at")
+    ):
+        by_lane.setdefault(lane, []).append((start, end))
+    return by_lane
+
+
+def _save_new(booking: Booking, *, by: Any, reason: str) -> Booking:
+    booking._history_user = by
+    booking._change_reason = reason
+    try:
+        with transaction.atomic():
+            booking.save()
+    except IntegrityError as error:
+        raise conflict_from(error) from error
+    return booking
+
+
+def book_slot(
+    *,
+    patient: Patient,
+    session: OutreachSession,
+    service: ServiceType,
+    by: Any,
+    starts_at: datetime | None = None,
+    lane: int | None = None,
+    source: str = Booking.Source.BOOKED,
+    idempotency_key: str = "",
+    notes: str = "",
+    rescheduled_from: Booking | None = None,
+    now: datetime | None = None,
+) -> tuple[Booking, bool]:
+    """Book `patient` into a given slot, or the session's next free one.
+
+    Returns (booking, created). With an idempotency key, a retried request (a tablet on the bus
+    that lost signal after sending) returns the booking the first request made.
+    """
+    now = now or timezone.now()
+    if idempotency_key:
+        existing = Booking.objects.filter(booked_by=by, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            # One booking at a time per session: the capacity and walk-in share checks read
+            # every booking of the session, so they must not interleave. The exclusion
+            # constraints still have the last word on lanes and people.
+            session = OutreachSession.objects.select_for_update().get(pk=session.pk)
+            _check_session_open(session)
+            if session.booking_mode == BookingMode.WALK_IN:
+                raise Conflict(
+                    "This session is walk-in only: add the person as a walk-in on the day.",
+                    code="walk_in_only",
+                )
+            _check_service(session, service)
+            _check_patient(patient, session, service)
+            slot = _choose_slot(session, service, now=now, starts_at=starts_at, lane=lane)
+            _check_patient_free(patient, session, slot.starts_at, slot.ends_at)
+            booking = Booking(
+                session=session,
+                patient=patient,
+                service_type=service,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                lane=slot.lane,
+                source=source,
+                notes=notes,
+                booked_by=by,
+                idempotency_key=idempotency_key,
+                rescheduled_from=rescheduled_from,
+            )
+            reason = "Rescheduled" if rescheduled_from else "Booked"
+            return _save_new(booking, by=by, reason=reason), True
+    except Conflict:
+        if idempotency_key:
+            # Two retries of one request raced: the other one made the booking.
+            existing = Booking.objects.filter(booked_by=by, idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing, False
+        raise
+
+
+@transaction.atomic
+def add_walk_in(
+    *,
+    patient: Patient,
+    session: OutreachSession,
+    service: ServiceType,
+    by: Any,
+    notes: str = "",
+    now: datetime | None = None,
+) -> Booking:
+    """Add someone who walked in to the session's queue (arrived, no lane until seen)."""
+    now = now or timezone.now()
+    session = OutreachSession.objects.select_for_update().get(pk=session.pk)
+    _check_session_open(session)
+    if session.booking_mode == BookingMode.APPOINTMENTS:
+        raise Conflict("This session is by appointment only.", code="appointments_only")
+    if not session.starts_at - timedelta(hours=2) <= now < session.ends_at:
+        raise Conflict("Walk-ins are added on the day, while the session is on.", code="not_on_now")
+    _check_service(session, service)
+    _check_patient(patient, session, service)
+    starts_at = max(now, session.starts_at)
+    ends_at = starts_at + availability.slot_span(session, service)
+    _check_patient_free(patient, session, starts_at, ends_at)
+    booking = Booking(
+        session=session,
+        patient=patient,
+        service_type=service,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        lane=None,
+        status=Booking.Status.ARRIVED,
+        source=Booking.Source.WALK_IN,
+        arrived_at=now,
+        notes=notes,
+        booked_by=by,
+    )
+    return _save_new(booking, by=by, reason="Walked in")
+
+
+def walk_in_queue(session: OutreachSession) -> Any:
+    """Walk-ins waiting to be seen, in the order they arrived."""
+    return session.bookings.filter(
+        status=Booking.Status.ARRIVED, source=Booking.Source.WALK_IN
+    ).order_by("arrived_at", "id")
+
+
+def move_booking(booking: Booking, to: str, *, by: Any, reason: str, **changes: Any) -> Booking:
+    """Change a booking's status by the transition table, with history."""
+    if to in (Booking.Status.ARRIVED, Booking.Status.FULFILLED) and "arrived_at" not in changes:
+        changes["arrived_at"] = booking.arrived_at or timezone.now()
+    try:
+        with transaction.atomic():
+            return move_status(
+                booking, to, table=Booking.NEXT_STATUSES, by=by, reason=reason, changes=changes
+            )
+    except IntegrityError as error:
+        raise conflict_from(error) from error
+
+
+def check_in(booking: Booking, *, by: Any, now: datetime | None = None) -> Booking:
+    """Mark that the person has arrived."""
+    return move_booking(
+        booking,
+        Booking.Status.ARRIVED,
+        by=by,
+        reason="Checked in",
+        arrived_at=now or timezone.now(),
+    )
+
+
+def mark_no_show(booking: Booking, *, by: Any, now: datetime | None = None) -> Booking:
+    """Record that the person did not come; only once their appointment has started."""
+    now = now or timezone.now()
+    if now < booking.starts_at:
+        raise Conflict(
+            "A booking can only be marked as not attended once its time has come.",
+            code="too_early",
+        )
+    return move_booking(booking, Booking.Status.NOSHOW, by=by, reason="Did not attend")
+
+
+@transaction.atomic
+def record_visit(
+    booking: Booking,
+    *,
+    by: Any,
+    outcome: str,
+    result: str = VisitOutcome.Result.NOT_APPLICABLE,
+    follow_up_date: date | None = None,
+    notes: str = "",
+    lane: int | None = None,
+) -> VisitOutcome:
+    """Mark the person seen and record what was done."""
+    changes: dict[str, Any] = {}
+    if lane is not None:
+        changes["lane"] = lane
+    seen = move_booking(booking, Booking.Status.FULFILLED, by=by, reason="Seen", **changes)
+    visit = VisitOutcome(
+        booking=seen,
+        outcome=outcome,
+        result=result,
+        follow_up_date=follow_up_date,
+        notes=notes,
+        recorded_by=by,
+    )
+    visit._history_user = by
+    visit.full_clean(exclude=["booking", "recorded_by"])
+    visit.save()
+    return visit
+
+
+@transaction.atomic
+def cancel_booking(
+    booking: Booking,
+    *,
+    by: Any,
+    cancelled_by: str,
+    reason: str,
+    offer_to_waitlist: bool = True,
+) -> Booking:
+    """Cancel a booking (by the patient or the service) and offer the slot to the waiting list."""
+    if cancelled_by not in Booking.CancelledBy.values:
+        raise DomainError(
+            "Say who cancelled: the patient or the service.",
+            code="invalid",
+            fields={"cancelled_by": "Must be 'patient' or 'service'."},
+        )
+    cancelled = move_booking(
+        booking,
+        Booking.Status.CANCELLED,
+        by=by,
+        reason=f"Cancelled by the {cancelled_by}: {reason}" if reason else "Cancelled",
+        cancelled_by=cancelled_by,
+        cancellation_reason=reason,
+    )
+    if offer_to_waitlist:
+        from outreach.services.waitlist import offer_freed_slot
+
+        offer_freed_slot(cancelled, by=by)
+    return cancelled
+
+
+@transaction.atomic
+def reschedule_booking(
+    booking: Booking,
+    *,
+    by: Any,
+    session: OutreachSession | None = None,
+    starts_at: datetime | None = None,
+    lane: int | None = None,
+    reason: str = "Rescheduled",
+    now: datetime | None = None,
+) -> Booking:
+    """Move a booking to another slot (in the same or another session); all or nothing."""
+    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    if booking.status != Booking.Status.BOOKED:
+        raise Conflict(
+            f"Only a booked appointment can be moved; this one is {booking.get_status_display()}.",
+            code="illegal_transition",
+        )
+    target = session or booking.session
+    move_booking(
+        booking,
+        Booking.Status.CANCELLED,
+        by=by,
+        reason=reason,
+        cancelled_by=Booking.CancelledBy.PATIENT,
+        cancellation_reason=reason,
+    )
+    new_booking, _ = book_slot(
+        patient=booking.patient,
+        session=target,
+        service=booking.service_type,
+        by=by,
+        starts_at=starts_at,
+        lane=lane,
+        source=booking.source,
+        notes=booking.notes,
+        rescheduled_from=booking,
+        now=now,
+    )
+    return new_booking
+
+
+def mark_missed_bookings(*, now: datetime | None = None, by: Any = None) -> int:
+    """Mark as not attended every booking still 'booked' a while after its session ended."""
+    from clinics.services import system_user
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.OUTREACH_AUTO_NO_SHOW_MINUTES)
+    actor = by or system_user()
+    missed = Booking.objects.filter(status=Booking.Status.BOOKED, session__ends_at__lte=cutoff)
+    count = 0
+    for booking in missed.only("pk", "status").iterator():
+        try:
+            move_booking(
+                booking,
+                Booking.Status.NOSHOW,
+                by=actor,
+                reason="Automatically marked as not attended after the session ended",
+            )
+        except Conflict:
+            continue  # changed by a person meanwhile: their change stands
+        count += 1
+    return count

@@ -1,0 +1,61 @@
+import pytest
+from django.urls import reverse
+
+from tests.factories import StaffMemberFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_sends_a_stranger_to_the_sign_in_page(client):
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_sign_in_page_renders_a_labelled_form(client):
+    response = client.get(reverse("login"))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert '<label for="id_username">Username</label>' in body
+    assert 'autocomplete="current-password"' in body
+
+
+def test_wrong_password_shows_an_error_summary_and_keeps_the_username(client):
+    UserFactory(username="sam")
+
+    response = client.post(reverse("login"), {"username": "sam", "password": "wrong"})
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "There is a problem" in body
+    assert 'value="sam"' in body
+
+
+def test_signed_in_staff_see_their_role_and_a_link_to_the_admin(client):
+    staff = StaffMemberFactory(user__username="coord", role="coordinator")
+    client.post(reverse("login"), {"username": "coord", "password": "correct-horse-battery"})
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f"Coordinator at {staff.organisation.name}" in body
+    assert reverse("admin:index") in body
+
+
+def test_sign_out_is_a_post_and_returns_to_sign_in(client):
+    client.force_login(UserFactory())
+
+    response = client.post(reverse("logout"))
+
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_healthz_answers_ok_with_the_database_reachable(client):
+    response = client.get("/healthz/")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
