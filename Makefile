@@ -11,12 +11,12 @@ PORT ?= 8000
 help:
 	@echo "make run    set up, load the demo data and start web, worker and beat on http://127.0.0.1:$(PORT)/"
 	@echo "make test   set up and run ruff and the whole test suite"
-	@echo "make lock   re-resolve requirements.lock from pyproject.toml"
+	@echo "make lock   re-resolve requirements.lock (runtime) and requirements-dev.lock from pyproject.toml"
 
-$(STAMP): requirements.lock
+$(STAMP): requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Outreach needs Python 3.11 or newer.")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -63,8 +63,10 @@ demo: install .env
 
 lock:
 	$(PYTHON) -m pip install --quiet uv
-	$(PYTHON) -m uv pip compile pyproject.toml --group dev --generate-hashes --universal \
+	$(PYTHON) -m uv pip compile pyproject.toml --generate-hashes --universal \
 		--python-version 3.11 --custom-compile-command "make lock" -o requirements.lock
+	$(PYTHON) -m uv pip compile pyproject.toml --group dev --generate-hashes --universal \
+		--python-version 3.11 --custom-compile-command "make lock" -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
