@@ -465,6 +465,12 @@ class Patient(models.Model):
             self.year_of_birth = self.date_of_birth.year
         super().save(*args, **kwargs)
 
+    def clean_fields(self, exclude: object = None) -> None:
+        # People type NHS numbers and postcodes with spaces; validate what will be stored.
+        self.nhs_number = normalise_nhs_number(self.nhs_number)
+        self.postcode = normalise_postcode(self.postcode)
+        super().clean_fields(exclude=exclude)
+
     def clean(self) -> None:
         if self.no_fixed_abode and self.postcode:
             raise ValidationError(

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 
 _POSTCODE = re.compile(r"^(GIR ?0AA|[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})$")
 _ODS_CODE = re.compile(r"^[A-Z0-9]{3,6}$")
+# ASCII digits only: str.isdigit() also accepts full-width, Arabic-Indic and superscript digits.
+_TEN_DIGITS = re.compile(r"[0-9]{10}")
 
 
 def normalise_nhs_number(value: str) -> str:
@@ -17,7 +19,7 @@ def normalise_nhs_number(value: str) -> str:
 def nhs_number_is_valid(value: str) -> bool:
     """Check ten digits against the NHS modulus 11 check digit."""
     digits = normalise_nhs_number(value)
-    if len(digits) != 10 or not digits.isdigit():
+    if not _TEN_DIGITS.fullmatch(digits):
         return False
     total = sum(
         int(digit) * weight for digit, weight in zip(digits[:9], range(10, 1, -1), strict=True)
@@ -31,7 +33,7 @@ def nhs_number_is_valid(value: str) -> bool:
 
 def validate_nhs_number(value: str) -> None:
     digits = normalise_nhs_number(value)
-    if not digits.isdigit() or len(digits) != 10:
+    if not _TEN_DIGITS.fullmatch(digits):
         raise ValidationError(
             "An NHS number is 10 digits, for example 943 476 5919.", code="nhs_number_length"
         )
@@ -77,7 +79,7 @@ def validate_mobile(value: str) -> None:
         number = phonenumbers.parse(value, "GB")
     except phonenumbers.NumberParseException:
         raise ValidationError(
-            "Enter a mobile number, like 07700 900123.", code="phone_invalid"
+            "Enter a mobile number, like 07123 456789.", code="phone_invalid"
         ) from None
     if not phonenumbers.is_valid_number(number):
         raise ValidationError("This is not a valid phone number.", code="phone_invalid")

@@ -65,7 +65,7 @@ class Env:
 
     def list(self, name: str, default: list[str] | None = None) -> list[str]:
         value = self._raw(name)
-        if value is None:
+        if not value:
             return list(default or [])
         return [item.strip() for item in value.split(",") if item.strip()]
 

@@ -83,6 +83,7 @@ TEMPLATES = [
 DATABASES = {
     "default": env.database("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'outreach.sqlite3'}")
 }
+_conn_max_age = env.int("CONN_MAX_AGE", default=60, minimum=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, the worker and beat share one file: WAL lets readers carry on while one
     # writes, and IMMEDIATE transactions take the write lock up front instead of failing with
@@ -93,7 +94,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60, minimum=0)
+    DATABASES["default"]["CONN_MAX_AGE"] = _conn_max_age
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -161,6 +162,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "config" / "static"]
+# A file missing from the collectstatic manifest is served under its plain name instead of
+# turning every page that links it into a server error.
+WHITENOISE_MANIFEST_STRICT = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -219,6 +223,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO").upper()},
 }
+
+# --- History ------------------------------------------------------------------------------
+# Reasons can quote what a coordinator typed (a cancellation reason): no length limit.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # --- Outreach -------------------------------------------------------------------------------
 # How many weeks ahead a session series keeps its sessions created.

@@ -107,7 +107,7 @@ class ContactPointFactory(factory.django.DjangoModelFactory):
 
     patient = factory.SubFactory(PatientFactory)
     channel = ContactPoint.Channel.SMS
-    value = factory.Sequence(lambda n: f"+447700900{n % 1000:03d}")
+    value = factory.Sequence(lambda n: f"+447123456{n % 1000:03d}")
     consent_given = True
     consent_recorded_at = factory.LazyFunction(timezone.now)
 
