@@ -1,8 +1,9 @@
 """Free appointment slots: computed from a session's hours, lanes, staff and bookings.
 
 Reading only; booking a slot is `outreach.services.book_slot`, which re-checks everything under
-a lock. The computation is batched (one query each for sessions, bookings and competent staff,
-whatever the number of sessions) because the slot search runs across a month of clinics.
+a lock. The search reads bookings one time window at a time, earliest first, with one query per
+window whatever the number of sessions: finding the next 20 free slots across a month of full
+clinics reads the bookings of the first hours that have room, not all of them.
 """
 
 from collections import defaultdict
@@ -11,16 +12,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import ceil
 
-from django.db.models import Count, Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 
 from clinics.models import ServiceType
 from outreach.models import Booking, BookingMode, OutreachSession, StaffAssignment
+
+# The first window read, doubled each time it holds too few free slots.
+_FIRST_WINDOW = timedelta(hours=2)
 
 BOOKABLE_SESSION_STATUSES = (
     OutreachSession.Status.PLANNED,
     OutreachSession.Status.CONFIRMED,
     OutreachSession.Status.IN_PROGRESS,
 )
+
+# Lane -> the start and end of each active booking on it.
+LaneBookings = dict[int, list[tuple[datetime, datetime]]]
 
 
 @dataclass(frozen=True)
@@ -30,14 +37,6 @@ class Slot:
     ends_at: datetime
     lane: int
     lanes_free: int
-
-
-@dataclass
-class _Occupancy:
-    """The active bookings of one session, as (lane, start, end) and slot-units used."""
-
-    by_lane: dict[int, list[tuple[datetime, datetime]]]
-    appointment_units: int
 
 
 def slot_span(session: OutreachSession, service: ServiceType) -> timedelta:
@@ -88,31 +87,100 @@ def _competent_counts(session_ids: list[int], service: ServiceType) -> dict[int,
     return {row["session_id"]: row["n"] for row in rows}
 
 
-def _occupancy(sessions: dict[int, OutreachSession]) -> dict[int, _Occupancy]:
-    occupancy = {pk: _Occupancy(defaultdict(list), 0) for pk in sessions}
+def _appointment_units(sessions: dict[int, OutreachSession]) -> dict[int, int]:
+    """Slot-units booked ahead in each session (walk-ins do not use the appointment share)."""
+    rows = (
+        Booking.objects.filter(session_id__in=list(sessions), status__in=Booking.ACTIVE_STATUSES)
+        .exclude(source=Booking.Source.WALK_IN)
+        .values("session_id")
+        .annotate(
+            booked=Sum(
+                ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField())
+            )
+        )
+    )
+    units = {}
+    for row in rows:
+        session = sessions[row["session_id"]]
+        units[row["session_id"]] = ceil(
+            row["booked"] / timedelta(minutes=session.slot_minutes) - 1e-9
+        )
+    return units
+
+
+def _lane_bookings(
+    session_ids: list[int], start: datetime, end: datetime
+) -> dict[int, LaneBookings]:
+    """Active bookings holding a lane and overlapping [start, end), by session and lane."""
+    found: dict[int, LaneBookings] = defaultdict(lambda: defaultdict(list))
     rows = Booking.objects.filter(
-        session_id__in=list(sessions), status__in=Booking.ACTIVE_STATUSES
-    ).values_list("session_id", "lane", "starts_at", "ends_at", "source")
-    for session_id, lane, starts_at, ends_at, source in rows:
-        entry = occupancy[session_id]
-        if lane is not None:
-            entry.by_lane[lane].append((starts_at, ends_at))
-        if source != Booking.Source.WALK_IN:
-            entry.appointment_units += booking_units(sessions[session_id], starts_at, ends_at)
-    return occupancy
+        session_id__in=session_ids,
+        status__in=Booking.ACTIVE_STATUSES,
+        lane__isnull=False,
+        starts_at__lt=end,
+        ends_at__gt=start,
+    ).values_list("session_id", "lane", "starts_at", "ends_at")
+    for session_id, lane, starts_at, ends_at in rows:
+        found[session_id][lane].append((starts_at, ends_at))
+    return found
 
 
 def free_lanes(
-    by_lane: dict[int, list[tuple[datetime, datetime]]],
-    lanes: int,
-    starts_at: datetime,
-    ends_at: datetime,
+    by_lane: LaneBookings, lanes: int, starts_at: datetime, ends_at: datetime
 ) -> list[int]:
+    """The lanes (1..lanes) with no booking overlapping [starts_at, ends_at)."""
     return [
         lane
         for lane in range(1, lanes + 1)
         if all(not (start < ends_at and starts_at < end) for start, end in by_lane.get(lane, ()))
     ]
+
+
+@dataclass
+class _Plan:
+    """What is known of one session before its bookings are read."""
+
+    session: OutreachSession
+    lanes: int
+    span: timedelta
+    earliest: datetime
+
+
+def _plans(sessions: list[OutreachSession], service: ServiceType, now: datetime) -> list[_Plan]:
+    by_pk = {session.pk: session for session in sessions}
+    competent = _competent_counts(list(by_pk), service)
+    units = _appointment_units(by_pk)
+    plans = []
+    for session in sessions:
+        lanes = usable_lanes(session, service, competent.get(session.pk, 0))
+        span = slot_span(session, service)
+        needed = booking_units(session, session.starts_at, session.starts_at + span)
+        if lanes == 0 or units.get(session.pk, 0) + needed > appointment_capacity(session):
+            continue
+        earliest = max(session.starts_at, now + timedelta(minutes=session.minimum_notice_minutes))
+        if earliest + span <= session.ends_at:
+            plans.append(_Plan(session, lanes, span, earliest))
+    return plans
+
+
+def _slots_in_window(
+    plan: _Plan, by_lane: LaneBookings, start: datetime, end: datetime
+) -> list[Slot]:
+    """The plan's free slots that start within [start, end)."""
+    session = plan.session
+    step = timedelta(minutes=session.slot_minutes)
+    # The first grid point at or after both the window start and the earliest bookable time.
+    first = max(start, plan.earliest)
+    offset = first - session.starts_at
+    steps = -(-offset // step) if offset > timedelta(0) else 0
+    starts_at = session.starts_at + steps * step
+    result = []
+    while starts_at < end and starts_at + plan.span <= session.ends_at:
+        free = free_lanes(by_lane, plan.lanes, starts_at, starts_at + plan.span)
+        if free:
+            result.append(Slot(session.pk, starts_at, starts_at + plan.span, free[0], len(free)))
+        starts_at += step
+    return result
 
 
 def free_slots(
@@ -121,59 +189,73 @@ def free_slots(
     *,
     now: datetime,
     limit: int | None = None,
+    until: datetime | None = None,
 ) -> list[Slot]:
-    """Every bookable slot for `service` in `sessions`, earliest first (at most `limit`)."""
-    candidates = {
-        session.pk: session
+    """Bookable slots for `service` in `sessions`, earliest first.
+
+    At most `limit` of them, and only slots starting before `until` when it is given.
+    """
+    candidates = [
+        session
         for session in sessions
         if session.status in BOOKABLE_SESSION_STATUSES
         and session.booking_mode != BookingMode.WALK_IN
-    }
+    ]
     if not candidates:
         return []
     offered = set(
         OutreachSession.services.through.objects.filter(
-            outreachsession_id__in=list(candidates), servicetype_id=service.pk
+            outreachsession_id__in=[session.pk for session in candidates],
+            servicetype_id=service.pk,
         ).values_list("outreachsession_id", flat=True)
     )
-    candidates = {pk: s for pk, s in candidates.items() if pk in offered}
-    competent = _competent_counts(list(candidates), service)
-    occupancy = _occupancy(candidates)
+    plans = _plans([s for s in candidates if s.pk in offered], service, now)
+    if not plans:
+        return []
+    horizon = max(plan.session.ends_at for plan in plans)
+    if until is not None:
+        horizon = min(horizon, until)
+    window_start = min(plan.earliest for plan in plans)
+    width = _FIRST_WINDOW
     slots: list[Slot] = []
-    for session in sorted(candidates.values(), key=lambda s: (s.starts_at, s.pk)):
-        slots.extend(_session_slots(session, service, now, competent.get(session.pk, 0), occupancy))
+    while window_start < horizon:
+        window_end = min(window_start + width, horizon)
+        active = [
+            plan
+            for plan in plans
+            if plan.earliest < window_end and plan.session.ends_at > window_start
+        ]
+        if active:
+            longest = max(plan.span for plan in active)
+            bookings = _lane_bookings(
+                [plan.session.pk for plan in active], window_start, window_end + longest
+            )
+            for plan in active:
+                slots.extend(
+                    _slots_in_window(plan, bookings[plan.session.pk], window_start, window_end)
+                )
         if limit is not None and len(slots) >= limit:
             break
+        window_start = window_end
+        width *= 2
     slots.sort(key=lambda slot: (slot.starts_at, slot.session_id))
     return slots[:limit] if limit is not None else slots
 
 
-def _session_slots(
-    session: OutreachSession,
-    service: ServiceType,
-    now: datetime,
-    competent: int,
-    occupancy: dict[int, _Occupancy],
-) -> list[Slot]:
-    lanes = usable_lanes(session, service, competent)
-    if lanes == 0:
-        return []
-    span = slot_span(session, service)
-    units_needed = booking_units(session, session.starts_at, session.starts_at + span)
-    used = occupancy[session.pk]
-    if used.appointment_units + units_needed > appointment_capacity(session):
-        return []
-    earliest = now + timedelta(minutes=session.minimum_notice_minutes)
-    step = timedelta(minutes=session.slot_minutes)
-    result = []
-    starts_at = session.starts_at
-    while starts_at + span <= session.ends_at:
-        if starts_at >= earliest:
-            free = free_lanes(used.by_lane, lanes, starts_at, starts_at + span)
-            if free:
-                result.append(Slot(session.pk, starts_at, starts_at + span, free[0], len(free)))
-        starts_at += step
-    return result
+def slot_at(
+    session: OutreachSession, service: ServiceType, starts_at: datetime, *, now: datetime
+) -> Slot | None:
+    """The free slot of `service` starting exactly at `starts_at`, or None if there is none."""
+    if session.status not in BOOKABLE_SESSION_STATUSES:
+        return None
+    plans = _plans([session], service, now)
+    if not plans:
+        return None
+    plan = plans[0]
+    bookings = _lane_bookings([session.pk], starts_at, starts_at + plan.span)
+    window_end = starts_at + timedelta(microseconds=1)
+    found = _slots_in_window(plan, bookings[session.pk], starts_at, window_end)
+    return found[0] if found and found[0].starts_at == starts_at else None
 
 
 def sessions_offering(service: ServiceType, *, start: datetime, end: datetime) -> Q:

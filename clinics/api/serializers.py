@@ -103,6 +103,8 @@ class PatientSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "organisation", "merged_into", "created_at", "updated_at"]
+        # Typed as printed on the card ("943 476 5919"): normalised to ten digits when saved.
+        extra_kwargs = {"nhs_number": {"max_length": 20}}
 
     def validate_nhs_number(self, value: str) -> str:
         value = normalise_nhs_number(value)
@@ -112,7 +114,8 @@ class PatientSerializer(serializers.ModelSerializer):
                 clash = clash.exclude(pk=self.instance.pk)
             if clash.exists():
                 raise serializers.ValidationError(
-                    "Another record has this NHS number: search for it instead, or merge."
+                    "This NHS number is already registered. Ask a coordinator to check for a "
+                    "duplicate record."
                 )
         return value
 

@@ -96,6 +96,8 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         "complete": "outreach.change_outreachsession",
         "staff": "outreach.add_staffassignment",
         "walk_ins": "outreach.add_booking",
+        # The day view names the people booked: only roles that may see bookings.
+        "day": "outreach.view_booking",
     }
     filterset_fields = {
         "venue": ["exact"],
@@ -196,7 +198,8 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """The session with its bookings, the walk-in queue and live counts."""
         session = self.get_object()
         bookings = list(
-            Booking.objects.filter(session=session)
+            bookings_for(request.user)
+            .filter(session=session)
             .select_related("patient", "service_type", "outcome")
             .order_by("starts_at", "lane", "id")
         )
@@ -271,13 +274,13 @@ class SlotSearchView(APIView):
         )
         if data.get("venue"):
             sessions = sessions.filter(venue=data["venue"])
-        found = [
-            slot
-            for slot in availability.free_slots(
-                sessions.distinct(), data["service"], now=max(now, start)
-            )
-            if slot.starts_at < end
-        ][: data["limit"]]
+        found = availability.free_slots(
+            sessions.distinct(),
+            data["service"],
+            now=max(now, start),
+            limit=data["limit"],
+            until=end,
+        )
         return Response(s.SlotSerializer(found, many=True).data)
 
 

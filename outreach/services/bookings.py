@@ -81,8 +81,20 @@ def _choose_slot(
     starts_at: datetime | None,
     lane: int | None,
 ) -> availability.Slot:
-    slots = availability.free_slots([session], service, now=now)
+    if lane is not None and not 1 <= lane <= session.lanes:
+        raise DomainError(
+            f"This session has lanes 1 to {session.lanes}.",
+            code="invalid",
+            fields={"lane": f"Choose a lane from 1 to {session.lanes}."},
+        )
     if starts_at is None:
+        if lane is not None:
+            raise DomainError(
+                "Give the time as well as the lane, or neither for the next free slot.",
+                code="invalid",
+                fields={"starts_at": "Required when a lane is given."},
+            )
+        slots = availability.free_slots([session], service, now=now, limit=1)
         if not slots:
             raise Conflict("There are no free slots left in this session.", code="no_free_slot")
         return slots[0]
@@ -93,8 +105,7 @@ def _choose_slot(
             code="outside_session",
             fields={"starts_at": "Choose a time within the session's hours."},
         )
-    offset = (starts_at - session.starts_at).total_seconds() / 60
-    if offset % session.slot_minutes:
+    if (starts_at - session.starts_at) % timedelta(minutes=session.slot_minutes):
         raise DomainError(
             f"Slots start every {session.slot_minutes} minutes from the session's start.",
             code="not_a_slot",
@@ -106,28 +117,54 @@ def _choose_slot(
             code="too_late",
             fields={"starts_at": "Too soon to book."},
         )
-    at_time = [slot for slot in slots if slot.starts_at == starts_at]
-    if not at_time:
+    slot = availability.slot_at(session, service, starts_at, now=now)
+    if slot is None:
         raise Conflict("That slot is not free.", code="lane_taken")
     if lane is None:
-        return at_time[0]
-    free_lanes = availability.free_lanes(
-        _lanes_in_use(session), session.lanes, starts_at, starts_at + span
+        return slot
+    lanes_free = availability.free_lanes(
+        _lanes_in_use(session, starts_at, starts_at + span),
+        session.lanes,
+        starts_at,
+        starts_at + span,
     )
-    if lane not in free_lanes or lane > session.lanes:
+    if lane not in lanes_free:
         raise Conflict(f"Lane {lane} is not free at that time.", code="lane_taken")
-    return availability.Slot(session.pk, starts_at, starts_at + span, lane, len(free_lanes))
+    return availability.Slot(session.pk, starts_at, starts_at + span, lane, len(lanes_free))
 
 
-def _lanes_in_use(session: OutreachSession) -> dict[int, list[tuple[datetime, datetime]]]:
-    by_lane: dict[int, list[tuple[datetime, datetime]]] = {}
-    for lane, start, end in (
+def _lanes_in_use(
+    session: OutreachSession, start: datetime, end: datetime
+) -> availability.LaneBookings:
+    by_lane: availability.LaneBookings = {}
+    rows = (
         session.bookings.active()
-        .filter(lane__isnull=False)
+        .filter(lane__isnull=False, starts_at__lt=end, ends_at__gt=start)
         .values_list("lane", "starts_at", "ends_at")
-    ):
-        by_lane.setdefault(lane, []).append((start, end))
+    )
+    for lane, booked_from, booked_to in rows:
+        by_lane.setdefault(lane, []).append((booked_from, booked_to))
     return by_lane
+
+
+def _check_lane_free(booking: Booking, lane: int) -> None:
+    """Refuse to put a booking (a walk-in being seen) in a lane someone holds at its time."""
+    session = booking.session
+    if not 1 <= lane <= session.lanes:
+        raise DomainError(
+            f"This session has lanes 1 to {session.lanes}.",
+            code="invalid",
+            fields={"lane": f"Choose a lane from 1 to {session.lanes}."},
+        )
+    taken = (
+        Booking.objects.active()
+        .filter(session=session, lane=lane)
+        .filter(starts_at__lt=booking.ends_at, ends_at__gt=booking.starts_at)
+        .exclude(pk=booking.pk)
+        .exists()
+    )
+    if taken:
+        raise Conflict(f"Lane {lane} is taken at that time.", code="lane_taken")
 
 
 def _save_new(booking: Booking, *, by: Any, reason: str) -> Booking:
@@ -299,7 +336,8 @@ def record_visit(
 ) -> VisitOutcome:
     """Mark the person seen and record what was done."""
     changes: dict[str, Any] = {}
-    if lane is not None:
+    if lane is not None and lane != booking.lane:
+        _check_lane_free(booking, lane)
         changes["lane"] = lane
     seen = move_booking(booking, Booking.Status.FULFILLED, by=by, reason="Seen", **changes)
     visit = VisitOutcome(

@@ -6,12 +6,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from clinics.domain import Conflict, DomainError
 from clinics.models import ServiceType, StaffMember
-from outreach.models import OutreachSession, SessionSeries, StaffAssignment
+from outreach.models import OutreachSession, SessionSeries, StaffAssignment, validate_weekdays
 from outreach.services.common import local_datetime
 from outreach.services.sessions import check_clashes, update_session
 
@@ -164,11 +165,17 @@ def _check_series_clashes(series: SessionSeries, staff_ids: list[int], today: da
 
 
 def _validate_series(series: SessionSeries) -> None:
-    errors = {}
+    errors: dict[str, str] = {}
+    if series.end_time <= series.start_time:
+        errors["end_time"] = "The session must end after it starts."
+    if series.until_date and series.until_date < series.start_date:
+        errors["until_date"] = "Must be on or after the start date."
+    if series.until_date and series.occurrence_limit:
+        errors["occurrence_limit"] = "Give an end date or a number of sessions, not both."
     try:
-        series.full_clean(exclude=["organisation", "venue", "mobile_unit"])
-    except Exception as error:  # ValidationError: reported field by field below
-        errors.update({k: " ".join(v) for k, v in getattr(error, "message_dict", {}).items()})
+        validate_weekdays(series.weekdays)
+    except ValidationError as error:
+        errors["weekdays"] = error.messages[0]
     if series.mobile_unit_id and series.lanes > series.mobile_unit.capacity:
         errors["lanes"] = (
             f"{series.mobile_unit.name} can see {series.mobile_unit.capacity} people at once."
@@ -258,7 +265,7 @@ def update_series(
 def _session_changes(session: OutreachSession, changes: dict[str, Any]) -> dict[str, Any]:
     """Series fields become session fields: wall-clock times become that day's instants."""
     result = {k: v for k, v in changes.items() if k not in ("start_time", "end_time")}
-    day = session.occurrence_date or session.starts_at.date()
+    day = session.occurrence_date or timezone.localdate(session.starts_at)
     if "start_time" in changes:
         result["starts_at"] = local_datetime(day, changes["start_time"])
     if "end_time" in changes:

@@ -117,7 +117,6 @@ def accept_offer(entry: WaitlistEntry, *, by: Any) -> Booking:
         service=entry.service_type,
         by=by,
         starts_at=freed.starts_at,
-        lane=freed.lane,
         notes="Booked from the waiting list",
     )
     move_status(
