@@ -31,47 +31,20 @@ from clinics.models import (
     Venue,
 )
 from clinics.permissions import (
+    contact_points_for,
+    mobile_units_for,
     organisation_ids_for,
+    organisations_for,
     patients_for,
-    scope_to_organisation,
     sees_everything,
     staff_for,
+    staff_members_for,
+    users_for,
+    venues_for,
 )
 from clinics.validators import normalise_mobile
 
 Scope = Callable[[Any], QuerySet]
-
-
-# --- Scopes the permission helpers do not cover yet -----------------------------------------
-
-
-def organisations_for(user: Any) -> QuerySet[Organisation]:
-    return scope_to_organisation(Organisation.objects.all(), user, field="pk", person_level=False)
-
-
-def venues_for(user: Any) -> QuerySet[Venue]:
-    return scope_to_organisation(Venue.objects.all(), user, person_level=False)
-
-
-def mobile_units_for(user: Any) -> QuerySet[MobileUnit]:
-    return scope_to_organisation(MobileUnit.objects.all(), user, person_level=False)
-
-
-def staff_members_for(user: Any) -> QuerySet[StaffMember]:
-    # __str__ names the user, the role and the organisation: join them for pickers and lists.
-    return scope_to_organisation(StaffMember.objects.select_related("user", "organisation"), user)
-
-
-def contact_points_for(user: Any) -> QuerySet[ContactPoint]:
-    return scope_to_organisation(ContactPoint.objects.all(), user, field="patient__organisation")
-
-
-def users_for(user: Any) -> QuerySet:
-    """Users who may be named on a record: the staff of the user's own organisations."""
-    users = get_user_model().objects.all()
-    if sees_everything(user):
-        return users
-    return users.filter(staff__organisation_id__in=organisation_ids_for(user))
 
 
 def own_organisation_id(user: Any) -> int | None:
@@ -577,3 +550,7 @@ class ContactPointAdmin(ScopedAdmin):
     ) -> None:
         record_consent(obj, request.user)
         super().save_model(request, obj, form, change)
+
+
+# The user admin lives in its own module; importing it here registers it.
+from clinics import user_admin  # noqa: E402, F401

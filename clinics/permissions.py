@@ -6,10 +6,11 @@ organisation is simply not there: a 404, never a 403 that confirms it exists.
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from clinics.models import Patient, StaffMember
+from clinics.models import ContactPoint, MobileUnit, Organisation, Patient, StaffMember, Venue
 
 
 def staff_for(user: Any) -> StaffMember | None:
@@ -58,3 +59,32 @@ def patients_for(user: Any) -> QuerySet[Patient]:
 
 def get_patient_for(user: Any, pk: Any) -> Patient:
     return get_object_or_404(patients_for(user), pk=pk)
+
+
+def organisations_for(user: Any) -> QuerySet[Organisation]:
+    return scope_to_organisation(Organisation.objects.all(), user, field="pk", person_level=False)
+
+
+def venues_for(user: Any) -> QuerySet[Venue]:
+    return scope_to_organisation(Venue.objects.all(), user, person_level=False)
+
+
+def mobile_units_for(user: Any) -> QuerySet[MobileUnit]:
+    return scope_to_organisation(MobileUnit.objects.all(), user, person_level=False)
+
+
+def staff_members_for(user: Any) -> QuerySet[StaffMember]:
+    # __str__ names the user, the role and the organisation: join them for pickers and lists.
+    return scope_to_organisation(StaffMember.objects.select_related("user", "organisation"), user)
+
+
+def contact_points_for(user: Any) -> QuerySet[ContactPoint]:
+    return scope_to_organisation(ContactPoint.objects.all(), user, field="patient__organisation")
+
+
+def users_for(user: Any) -> QuerySet:
+    """Users who may be named on a record: the staff of the user's own organisations."""
+    users = get_user_model().objects.all()
+    if sees_everything(user):
+        return users
+    return users.filter(staff__organisation_id__in=organisation_ids_for(user))

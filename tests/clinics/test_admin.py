@@ -204,3 +204,43 @@ def test_patient_list_queries_do_not_grow_with_rows(client, django_assert_max_nu
 )
 def test_contact_details_are_masked_to_a_hint(value, shown):
     assert mask_contact(value) == shown
+
+
+def test_an_organisation_admin_sees_only_their_own_staffs_accounts(client):
+    admin_staff = StaffMemberFactory(role="admin", user__username="orgadmin")
+    admin_staff.user.groups.add(Group.objects.get(name="admin"))
+    colleague = StaffMemberFactory(organisation=admin_staff.organisation, user__username="mate")
+    stranger = StaffMemberFactory(user__username="elsewhere")
+    client.force_login(admin_staff.user)
+
+    listing = client.get("/admin/auth/user/").content.decode()
+
+    assert "mate" in listing
+    assert "elsewhere" not in listing
+    assert client.get(f"/admin/auth/user/{stranger.user.pk}/change/").status_code == 302
+    assert client.get(f"/admin/auth/user/{colleague.user.pk}/change/").status_code == 200
+
+
+def test_an_organisation_admin_cannot_make_anyone_a_superuser(client):
+    admin_staff = StaffMemberFactory(role="admin", user__username="orgadmin2")
+    admin_staff.user.groups.add(Group.objects.get(name="admin"))
+    client.force_login(admin_staff.user)
+    me = admin_staff.user
+
+    page = client.get(f"/admin/auth/user/{me.pk}/change/").content.decode()
+    client.post(
+        f"/admin/auth/user/{me.pk}/change/",
+        {
+            "username": me.username,
+            "first_name": me.first_name,
+            "last_name": me.last_name,
+            "email": me.email,
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+        },
+    )
+
+    me.refresh_from_db()
+    assert not me.is_superuser
+    assert 'name="is_superuser"' not in page
