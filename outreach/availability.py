@@ -26,6 +26,19 @@ BOOKABLE_SESSION_STATUSES = (
     OutreachSession.Status.IN_PROGRESS,
 )
 
+# The session fields the computation reads (for `.only()` on a month of sessions).
+SESSION_FIELDS = (
+    "pk",
+    "status",
+    "booking_mode",
+    "starts_at",
+    "ends_at",
+    "slot_minutes",
+    "lanes",
+    "walk_in_share_percent",
+    "minimum_notice_minutes",
+)
+
 # Lane -> the start and end of each active booking on it.
 LaneBookings = dict[int, list[tuple[datetime, datetime]]]
 
@@ -147,20 +160,33 @@ class _Plan:
 
 
 def _plans(sessions: list[OutreachSession], service: ServiceType, now: datetime) -> list[_Plan]:
-    by_pk = {session.pk: session for session in sessions}
-    competent = _competent_counts(list(by_pk), service)
-    units = _appointment_units(by_pk)
+    competent = _competent_counts([session.pk for session in sessions], service)
     plans = []
     for session in sessions:
         lanes = usable_lanes(session, service, competent.get(session.pk, 0))
         span = slot_span(session, service)
-        needed = booking_units(session, session.starts_at, session.starts_at + span)
-        if lanes == 0 or units.get(session.pk, 0) + needed > appointment_capacity(session):
-            continue
         earliest = max(session.starts_at, now + timedelta(minutes=session.minimum_notice_minutes))
-        if earliest + span <= session.ends_at:
+        if lanes and earliest + span <= session.ends_at:
             plans.append(_Plan(session, lanes, span, earliest))
     return plans
+
+
+def _with_room(plans: list[_Plan]) -> list[_Plan]:
+    """The plans whose session has appointment capacity left for one more booking.
+
+    Asked only of the sessions a window reaches, so a month-long search does not add up the
+    bookings of every clinic in the month.
+    """
+    if not plans:
+        return []
+    units = _appointment_units({plan.session.pk: plan.session for plan in plans})
+    return [
+        plan
+        for plan in plans
+        if units.get(plan.session.pk, 0)
+        + booking_units(plan.session, plan.session.starts_at, plan.session.starts_at + plan.span)
+        <= appointment_capacity(plan.session)
+    ]
 
 
 def _slots_in_window(
@@ -190,10 +216,12 @@ def free_slots(
     now: datetime,
     limit: int | None = None,
     until: datetime | None = None,
+    offered: bool = False,
 ) -> list[Slot]:
     """Bookable slots for `service` in `sessions`, earliest first.
 
     At most `limit` of them, and only slots starting before `until` when it is given.
+    `offered=True` says the caller has already checked that every session offers `service`.
     """
     candidates = [
         session
@@ -203,13 +231,15 @@ def free_slots(
     ]
     if not candidates:
         return []
-    offered = set(
-        OutreachSession.services.through.objects.filter(
-            outreachsession_id__in=[session.pk for session in candidates],
-            servicetype_id=service.pk,
-        ).values_list("outreachsession_id", flat=True)
-    )
-    plans = _plans([s for s in candidates if s.pk in offered], service, now)
+    if not offered:
+        offering = set(
+            OutreachSession.services.through.objects.filter(
+                outreachsession_id__in=[session.pk for session in candidates],
+                servicetype_id=service.pk,
+            ).values_list("outreachsession_id", flat=True)
+        )
+        candidates = [session for session in candidates if session.pk in offering]
+    plans = _plans(candidates, service, now)
     if not plans:
         return []
     horizon = max(plan.session.ends_at for plan in plans)
@@ -218,13 +248,20 @@ def free_slots(
     window_start = min(plan.earliest for plan in plans)
     width = _FIRST_WINDOW
     slots: list[Slot] = []
+    checked: set[int] = set()
+    full: set[int] = set()
     while window_start < horizon:
         window_end = min(window_start + width, horizon)
-        active = [
+        reached = [
             plan
             for plan in plans
             if plan.earliest < window_end and plan.session.ends_at > window_start
         ]
+        unchecked = [plan for plan in reached if plan.session.pk not in checked]
+        checked.update(plan.session.pk for plan in unchecked)
+        full.update(plan.session.pk for plan in unchecked)
+        full.difference_update(plan.session.pk for plan in _with_room(unchecked))
+        active = [plan for plan in reached if plan.session.pk not in full]
         if active:
             longest = max(plan.span for plan in active)
             bookings = _lane_bookings(
@@ -248,7 +285,7 @@ def slot_at(
     """The free slot of `service` starting exactly at `starts_at`, or None if there is none."""
     if session.status not in BOOKABLE_SESSION_STATUSES:
         return None
-    plans = _plans([session], service, now)
+    plans = _with_room(_plans([session], service, now))
     if not plans:
         return None
     plan = plans[0]

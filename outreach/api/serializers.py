@@ -329,6 +329,9 @@ class BookingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_outcome(self, booking: Booking) -> dict[str, Any] | None:
+        # Only a booking marked seen has an outcome: skip the lookup for every other one.
+        if booking.status not in (Booking.Status.FULFILLED, Booking.Status.ENTERED_IN_ERROR):
+            return None
         try:
             visit = booking.outcome
         except VisitOutcome.DoesNotExist:

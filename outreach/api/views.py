@@ -275,7 +275,7 @@ class SlotSearchView(APIView):
         if data.get("venue"):
             sessions = sessions.filter(venue=data["venue"])
         found = availability.free_slots(
-            sessions.distinct(),
+            sessions.only(*availability.SESSION_FIELDS),
             data["service"],
             now=max(now, start),
             limit=data["limit"],

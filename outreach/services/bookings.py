@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clinics.domain import Conflict, DomainError, move_status
@@ -60,14 +61,21 @@ def _check_patient_free(
     patient: Patient, session: OutreachSession, starts_at: datetime, ends_at: datetime
 ) -> None:
     """The same checks the constraints make, so SQLite gives the same answers as PostgreSQL."""
-    active = Booking.objects.filter(patient=patient, status__in=Booking.ACTIVE_STATUSES)
-    if active.filter(session=session).exists():
+    clashes = list(
+        Booking.objects.filter(patient=patient, status__in=Booking.ACTIVE_STATUSES)
+        .filter(
+            Q(session=session)
+            | Q(
+                status__in=[Booking.Status.BOOKED, Booking.Status.ARRIVED],
+                starts_at__lt=ends_at,
+                ends_at__gt=starts_at,
+            )
+        )
+        .values_list("session_id", flat=True)[:2]
+    )
+    if session.pk in clashes:
         raise Conflict("This person is already booked into this session.", code="already_booked")
-    if (
-        active.filter(status__in=[Booking.Status.BOOKED, Booking.Status.ARRIVED])
-        .filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
-        .exists()
-    ):
+    if clashes:
         raise Conflict(
             "This person already has a booking at that time.", code="patient_double_booked"
         )
@@ -94,7 +102,7 @@ def _choose_slot(
                 code="invalid",
                 fields={"starts_at": "Required when a lane is given."},
             )
-        slots = availability.free_slots([session], service, now=now, limit=1)
+        slots = availability.free_slots([session], service, now=now, limit=1, offered=True)
         if not slots:
             raise Conflict("There are no free slots left in this session.", code="no_free_slot")
         return slots[0]
@@ -168,11 +176,11 @@ def _check_lane_free(booking: Booking, lane: int) -> None:
 
 
 def _save_new(booking: Booking, *, by: Any, reason: str) -> Booking:
+    """Insert a booking; callers hold a transaction that a refusal rolls back whole."""
     booking._history_user = by
     booking._change_reason = reason
     try:
-        with transaction.atomic():
-            booking.save()
+        booking.save()
     except IntegrityError as error:
         raise conflict_from(error) from error
     return booking
@@ -263,7 +271,8 @@ def add_walk_in(
     _check_service(session, service)
     _check_patient(patient, session, service)
     starts_at = max(now, session.starts_at)
-    ends_at = starts_at + availability.slot_span(session, service)
+    # An estimate of when they will be seen; it never runs past the end of the session.
+    ends_at = min(starts_at + availability.slot_span(session, service), session.ends_at)
     _check_patient_free(patient, session, starts_at, ends_at)
     booking = Booking(
         session=session,
