@@ -43,6 +43,7 @@ def test_signed_in_staff_see_their_role_and_a_link_to_the_admin(client):
     body = response.content.decode()
     assert f"Coordinator at {staff.organisation.name}" in body
     assert reverse("admin:index") in body
+    assert reverse("api-docs") in body
 
 
 def test_sign_out_is_a_post_and_returns_to_sign_in(client):
