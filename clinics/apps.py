@@ -7,8 +7,28 @@ class ClinicsConfig(AppConfig):
     verbose_name = "Clinics: organisations, staff, units, venues, services and patients"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
         from clinics import checks  # noqa: F401  (registers the system checks)
+        from clinics.auth import permissions_changed
         from clinics.roles import ensure_role_groups
 
         # Permissions exist only after every app has migrated, so the groups are built then.
         post_migrate.connect(ensure_role_groups, dispatch_uid="clinics.ensure_role_groups")
+        # Cached permission sets go stale whenever anything they were computed from changes.
+        user_model = get_user_model()
+        for sender in (
+            user_model.groups.through,
+            user_model.user_permissions.through,
+            Group.permissions.through,
+        ):
+            m2m_changed.connect(permissions_changed, sender=sender, dispatch_uid=f"perms-{sender}")
+        for sender in (user_model, Group):
+            post_save.connect(
+                permissions_changed, sender=sender, dispatch_uid=f"perms-save-{sender}"
+            )
+            post_delete.connect(
+                permissions_changed, sender=sender, dispatch_uid=f"perms-delete-{sender}"
+            )

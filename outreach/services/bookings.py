@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from clinics.domain import Conflict, DomainError, move_status
@@ -43,8 +43,20 @@ def _check_patient(patient: Patient, session: OutreachSession, service: ServiceT
         raise DomainError(problem, code="not_eligible", fields={"service": problem})
 
 
-def _check_service(session: OutreachSession, service: ServiceType) -> None:
-    if not session.services.filter(pk=service.pk).exists():
+def _offers(service: ServiceType) -> Exists:
+    return Exists(
+        OutreachSession.services.through.objects.filter(
+            outreachsession_id=OuterRef("pk"), servicetype_id=service.pk
+        )
+    )
+
+
+def _check_service(
+    session: OutreachSession, service: ServiceType, *, offered: bool | None = None
+) -> None:
+    if offered is None:
+        offered = session.services.filter(pk=service.pk).exists()
+    if not offered:
         message = f"{service.name} is not offered at this session."
         raise DomainError(message, code="service_not_offered", fields={"service": message})
 
@@ -215,14 +227,18 @@ def book_slot(
             # One booking at a time per session: the capacity and walk-in share checks read
             # every booking of the session, so they must not interleave. The exclusion
             # constraints still have the last word on lanes and people.
-            session = OutreachSession.objects.select_for_update().get(pk=session.pk)
+            session = (
+                OutreachSession.objects.select_for_update(of=("self",))
+                .annotate(offers_service=_offers(service))
+                .get(pk=session.pk)
+            )
             _check_session_open(session)
             if session.booking_mode == BookingMode.WALK_IN:
                 raise Conflict(
                     "This session is walk-in only: add the person as a walk-in on the day.",
                     code="walk_in_only",
                 )
-            _check_service(session, service)
+            _check_service(session, service, offered=session.offers_service)
             _check_patient(patient, session, service)
             slot = _choose_slot(session, service, now=now, starts_at=starts_at, lane=lane)
             _check_patient_free(patient, session, slot.starts_at, slot.ends_at)
