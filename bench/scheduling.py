@@ -1,0 +1,300 @@
+"""Scheduling benchmark: booking over HTTP, slot search and the day view, on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/outreach_bench \
+        .venv/bin/python -m bench.scheduling [--generate] [--requests 2000] [--clients 4]
+
+Booking throughput is compared with a bare Django view that locks one row and inserts one
+(bench/urls.py), served by the same gunicorn (2 workers) in the same run, so the ratio does not
+depend on the machine. Results go to bench/results/scheduling.json and standard output.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
+os.environ.setdefault("OUTREACH_READ_DOTENV", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from bench.generate import BENCH_PASSWORD, BENCH_USER, generate  # noqa: E402
+from clinics.models import Organisation, Patient, ServiceType  # noqa: E402
+from outreach.models import Booking, OutreachSession  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST, PORT = "127.0.0.1", 8765
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(latencies: list[float], elapsed: float, errors: int) -> dict[str, Any]:
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "throughput_per_s": round(len(latencies) / elapsed, 1),
+        "median_ms": round(statistics.median(latencies) * 1000, 2),
+        "p95_ms": round(percentile(latencies, 0.95) * 1000, 2),
+    }
+
+
+class Browser:
+    """A signed-in HTTP client with a kept-alive connection and the CSRF token."""
+
+    def __init__(self) -> None:
+        self.conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
+        self.cookies: dict[str, str] = {}
+        self.request("GET", "/login/")
+        self.request(
+            "POST",
+            "/login/",
+            urlencode({"username": BENCH_USER, "password": BENCH_PASSWORD}),
+            form=True,
+        )
+        if "sessionid" not in self.cookies:
+            raise SystemExit("Could not sign in as the benchmark user.")
+
+    def request(
+        self, method: str, path: str, body: str | None = None, *, form: bool = False
+    ) -> tuple[int, bytes]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if method == "POST":
+            headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
+            headers["Referer"] = f"http://{HOST}:{PORT}/"
+            headers["Content-Type"] = (
+                "application/x-www-form-urlencoded" if form else "application/json"
+            )
+            if form:
+                body = (body + "&" if body else "") + urlencode(
+                    {"csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
+                )
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                match = re.match(r"([^=]+)=([^;]*)", value)
+                if match:
+                    self.cookies[match.group(1)] = match.group(2)
+        return response.status, data
+
+
+def run_load(make_request: Any, total: int, clients: int) -> dict[str, Any]:
+    """Send `total` requests from `clients` threads at once; time each one."""
+    browsers = [Browser() for _ in range(clients)]
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(total))
+    start_gate = threading.Barrier(clients + 1)
+
+    def worker(browser: Browser) -> None:
+        nonlocal errors
+        start_gate.wait()
+        while True:
+            with lock:
+                n = next(counter, None)
+            if n is None:
+                return
+            began = time.perf_counter()
+            status_code, _ = make_request(browser, n)
+            took = time.perf_counter() - began
+            with lock:
+                latencies.append(took)
+                if status_code >= 300:
+                    errors += 1
+
+    threads = [threading.Thread(target=worker, args=(b,)) for b in browsers]
+    for thread in threads:
+        thread.start()
+    start_gate.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return summary(latencies, time.perf_counter() - began, errors)
+
+
+def start_server() -> subprocess.Popen:
+    call_command("collectstatic", interactive=False, verbosity=0)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "DEBUG": "false"}
+    server = subprocess.Popen(  # noqa: S603
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "bench.wsgi:application",
+            "--bind",
+            f"{HOST}:{PORT}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            conn = http.client.HTTPConnection(HOST, PORT, timeout=1)
+            conn.request("GET", "/healthz/")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def day_view_queries(client: Client, session: OutreachSession) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"/api/v1/sessions/{session.pk}/day/")
+    assert response.status_code == 200, response.content
+    return len(captured)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--generate", action="store_true", help="regenerate the data first")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--searches", type=int, default=300)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database.")
+    results: dict[str, Any] = {"python": sys.version.split()[0], "cpus": os.cpu_count()}
+    if args.generate:
+        results["data"] = generate(sessions=1000, patients=50000, bookings=200000)
+    results["dataset"] = {
+        "sessions": OutreachSession.objects.count(),
+        "patients": Patient.objects.count(),
+        "bookings": Booking.objects.count(),
+    }
+    service = ServiceType.objects.get(code="bench-health-check")
+    home = Organisation.objects.get(name="Bench organisation 0")
+    now = timezone.now()
+    future = list(
+        OutreachSession.objects.filter(starts_at__gt=now + timedelta(hours=1)).values_list(
+            "pk", flat=True
+        )
+    )
+    fresh = Patient.objects.bulk_create(
+        Patient(organisation=home, preferred_name=f"Walk-up {n}", year_of_birth=1980)
+        for n in range(args.requests + 100)
+    )
+    fresh_ids = [p.pk for p in fresh]
+    rng = random.Random(11)
+    targets = [rng.choice(future) for _ in range(args.requests + 100)]
+
+    server = start_server()
+    try:
+
+        def baseline(browser: Browser, n: int) -> tuple[int, bytes]:
+            return browser.request(
+                "POST", "/bench/baseline/", urlencode({"session": targets[n]}), form=True
+            )
+
+        def book(browser: Browser, n: int) -> tuple[int, bytes]:
+            body = json.dumps(
+                {"patient": fresh_ids[n], "session": targets[n], "service": service.pk}
+            )
+            return browser.request("POST", "/api/v1/bookings/", body)
+
+        run_load(baseline, 100, args.clients)  # warm up both workers and the caches
+        first = run_load(baseline, args.requests, args.clients)
+        booking = run_load(book, args.requests, args.clients)
+        second = run_load(baseline, args.requests, args.clients)
+        bare = {
+            "throughput_per_s": round(
+                (first["throughput_per_s"] + second["throughput_per_s"]) / 2, 1
+            ),
+            "runs": [first, second],
+        }
+        results["booking_http"] = {
+            "booking": booking,
+            "bare_lock_and_insert_view": bare,
+            "throughput_ratio": round(booking["throughput_per_s"] / bare["throughput_per_s"], 2),
+            "target_ratio": 0.5,
+            "clients": args.clients,
+            "gunicorn_workers": 2,
+        }
+
+        start = timezone.now()
+        end = start + timedelta(days=30)
+        query = urlencode({"service": service.pk, "from": start.isoformat(), "to": end.isoformat()})
+        browser = Browser()
+        search_times, bare_times = [], []
+        for _ in range(args.searches):
+            began = time.perf_counter()
+            status_code, _ = browser.request("GET", f"/api/v1/slots/?{query}")
+            search_times.append(time.perf_counter() - began)
+            assert status_code == 200
+            began = time.perf_counter()
+            browser.request("GET", "/healthz/")
+            bare_times.append(time.perf_counter() - began)
+        search = summary(search_times, sum(search_times), 0)
+        bare_get = summary(bare_times, sum(bare_times), 0)
+        results["slot_search_http"] = {
+            "search": search,
+            "bare_view": bare_get,
+            "median_ratio_to_bare": round(search["median_ms"] / bare_get["median_ms"], 2),
+            "target_median_ms": 20,
+            "sessions_in_window": OutreachSession.objects.filter(
+                starts_at__gte=start, starts_at__lt=end
+            ).count(),
+        }
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    client = Client()
+    client.login(username=BENCH_USER, password=BENCH_PASSWORD)
+    busiest = OutreachSession.objects.filter(organisation=home).order_by("-starts_at").first()
+    empty = OutreachSession.objects.create(
+        organisation=home,
+        name="Bench empty clinic",
+        venue=busiest.venue,
+        starts_at=busiest.starts_at + timedelta(days=400),
+        ends_at=busiest.ends_at + timedelta(days=400),
+    )
+    results["day_view_queries"] = {
+        "bookings_0": day_view_queries(client, empty),
+        f"bookings_{busiest.bookings.count()}": day_view_queries(client, busiest),
+        "target_max": 10,
+    }
+    empty.delete()
+    Booking.objects.filter(patient_id__in=fresh_ids).delete()
+    Patient.objects.filter(pk__in=fresh_ids).delete()
+
+    out = ROOT / "bench" / "results" / "scheduling.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    print(f"database: {settings.DATABASES['default']['NAME']}; written to {out}")
+
+
+if __name__ == "__main__":
+    main()
