@@ -104,7 +104,12 @@ class PatientSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "organisation", "merged_into", "created_at", "updated_at"]
         # Typed as printed on the card ("943 476 5919"): normalised to ten digits when saved.
-        extra_kwargs = {"nhs_number": {"max_length": 20}}
+        extra_kwargs = {
+            "nhs_number": {"max_length": 20},
+            # The database's check constraint, stated here so the schema is the same whichever
+            # database generated it (the implied integer range differs between backends).
+            "year_of_birth": {"min_value": 1900, "max_value": 2100},
+        }
 
     def validate_nhs_number(self, value: str) -> str:
         value = normalise_nhs_number(value)
