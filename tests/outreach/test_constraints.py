@@ -14,8 +14,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
+from django.db.utils import ConnectionHandler
 
-from outreach.models import Booking, MessageTemplate, OutreachSession, WaitlistEntry
+from outreach.models import (
+    Booking,
+    MessageTemplate,
+    OutreachSession,
+    StaffAssignment,
+    WaitlistEntry,
+)
 from tests import factories
 from tests.constraint_checks import (
     assert_accepted,
@@ -539,13 +546,25 @@ def test_validate_constraints_passes_a_back_to_back_booking():
     next_one.full_clean()
 
 
-@pytest.mark.skipif(
-    connection.vendor != "sqlite", reason="Checks the SQLite schema, where the rule is absent."
-)
-def test_on_sqlite_the_exclusion_constraints_are_absent_and_validation_skips_them():
+def test_a_sqlite_schema_leaves_the_exclusion_constraints_out():
+    """SQLite cannot enforce them, so its CREATE TABLE must not mention them at all."""
+    sqlite = ConnectionHandler(
+        {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+    )
+    with sqlite["default"].schema_editor(collect_sql=True) as editor:
+        for model in (OutreachSession, Booking, StaffAssignment):
+            editor.create_model(model)
+    schema = "\n".join(editor.collected_sql)
+    assert "CREATE TABLE" in schema
+    for name in EXCLUSION_TABLES:
+        assert name not in schema, name
+
+
+def test_the_exclusion_constraints_exist_only_where_the_database_enforces_them():
     with connection.cursor() as cursor:
         for name, table in EXCLUSION_TABLES.items():
-            assert name not in connection.introspection.get_constraints(cursor, table), name
+            present = name in connection.introspection.get_constraints(cursor, table)
+            assert present == (connection.vendor == "postgresql"), name
     first = factories.BookingFactory(lane=1)
     clash = factories.BookingFactory.build(
         session=first.session,
@@ -554,8 +573,13 @@ def test_on_sqlite_the_exclusion_constraints_are_absent_and_validation_skips_the
         lane=1,
         starts_at=first.starts_at,
     )
+    if connection.vendor == "postgresql":
+        with pytest.raises(ValidationError):
+            clash.validate_constraints()
+        return
+    # On SQLite validation skips them and nothing in the schema stands in the way: the
+    # services' own checks have to (tests/outreach/test_booking_stateful.py).
     clash.validate_constraints()
     clash.full_clean()
-    # Nothing in the schema stands in the way: the services' own checks have to.
     clash.save()
     assert Booking.objects.filter(session=first.session, lane=1).count() == 2
