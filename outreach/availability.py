@@ -121,6 +121,11 @@ def _appointment_units(sessions: dict[int, OutreachSession]) -> dict[int, int]:
     return units
 
 
+def appointment_units_in(session: OutreachSession) -> int:
+    """Slot-units booked ahead in `session` by its active bookings."""
+    return _appointment_units({session.pk: session}).get(session.pk, 0)
+
+
 def _lane_bookings(
     session_ids: list[int], start: datetime, end: datetime
 ) -> dict[int, LaneBookings]:

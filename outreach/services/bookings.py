@@ -328,13 +328,50 @@ def move_booking(booking: Booking, to: str, *, by: Any, reason: str, **changes: 
 
 def check_in(booking: Booking, *, by: Any, now: datetime | None = None) -> Booking:
     """Mark that the person has arrived."""
-    return move_booking(
-        booking,
-        Booking.Status.ARRIVED,
-        by=by,
-        reason="Checked in",
-        arrived_at=now or timezone.now(),
-    )
+    with transaction.atomic():
+        # Read the status afresh: the caller's copy may predate a no-show.
+        current = Booking.objects.select_for_update().get(pk=booking.pk)
+        if current.status == Booking.Status.NOSHOW:
+            _check_slot_still_theirs(current)
+        return move_booking(
+            booking,
+            Booking.Status.ARRIVED,
+            by=by,
+            reason="Checked in",
+            arrived_at=now or timezone.now(),
+        )
+
+
+def _check_slot_still_theirs(booking: Booking) -> None:
+    """Refuse a late arrival whose slot, or whose share of the session, went to someone else.
+
+    A no-show frees the lane and the appointment capacity; arriving after all must not take
+    them back from whoever was given them, nor from the walk-in share. Such a person joins the
+    walk-in queue instead.
+    """
+    session = OutreachSession.objects.select_for_update().get(pk=booking.session_id)
+    if booking.lane is not None:
+        taken = (
+            Booking.objects.active()
+            .filter(session=session, lane=booking.lane)
+            .filter(starts_at__lt=booking.ends_at, ends_at__gt=booking.starts_at)
+            .exclude(pk=booking.pk)
+            .exists()
+        )
+        if taken:
+            raise Conflict(
+                "Their slot has been given to someone else: add them as a walk-in.",
+                code="slot_given_away",
+            )
+    if booking.source != Booking.Source.WALK_IN:
+        used = availability.appointment_units_in(session)
+        if used + availability.booking_units(
+            session, booking.starts_at, booking.ends_at
+        ) > availability.appointment_capacity(session):
+            raise Conflict(
+                "The session's appointments are full: add them as a walk-in.",
+                code="slot_given_away",
+            )
 
 
 def mark_no_show(booking: Booking, *, by: Any, now: datetime | None = None) -> Booking:
