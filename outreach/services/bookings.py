@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -18,7 +18,7 @@ from outreach.models import (
     OutreachSession,
     VisitOutcome,
 )
-from outreach.services.common import conflict_from
+from outreach.services.common import busy_conflict, conflict_from, is_deadlock
 
 _AUDIENCE_SEX = {Audience.WOMEN: Patient.Sex.FEMALE, Audience.MEN: Patient.Sex.MALE}
 
@@ -195,6 +195,12 @@ def _save_new(booking: Booking, *, by: Any, reason: str) -> Booking:
         booking.save()
     except IntegrityError as error:
         raise conflict_from(error) from error
+    except OperationalError as error:
+        # Two inserts checking one exclusion constraint can wait on each other; PostgreSQL
+        # then aborts one. The row locks taken first make this rare; this makes it a 409.
+        if is_deadlock(error):
+            raise busy_conflict() from error
+        raise
     return booking
 
 
@@ -232,6 +238,9 @@ def book_slot(
                 .annotate(offers_service=_offers(service))
                 .get(pk=session.pk)
             )
+            # Then the person: two bookings for one person in different sessions are
+            # serialised here, before either inserts (always session first, then person).
+            Patient.objects.select_for_update().filter(pk=patient.pk).first()
             _check_session_open(session)
             if session.booking_mode == BookingMode.WALK_IN:
                 raise Conflict(
@@ -333,6 +342,10 @@ def check_in(booking: Booking, *, by: Any, now: datetime | None = None) -> Booki
         current = Booking.objects.select_for_update().get(pk=booking.pk)
         if current.status == Booking.Status.NOSHOW:
             _check_slot_still_theirs(current)
+            # They may have been booked somewhere else since they missed this one.
+            _check_patient_free(
+                current.patient, current.session, current.starts_at, current.ends_at
+            )
         return move_booking(
             booking,
             Booking.Status.ARRIVED,

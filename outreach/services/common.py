@@ -4,7 +4,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 
 from clinics.domain import Conflict
 
@@ -49,6 +49,15 @@ CONSTRAINT_CONFLICTS = {
         "A member of staff is already working another session then.",
     ),
 }
+
+
+def is_deadlock(error: OperationalError) -> bool:
+    """PostgreSQL aborted one of two transactions that waited on each other (SQLSTATE 40P01)."""
+    return getattr(error.__cause__, "sqlstate", None) == "40P01"
+
+
+def busy_conflict() -> Conflict:
+    return Conflict("Someone else changed this at the same moment; try again.", code="try_again")
 
 
 def constraint_name(error: IntegrityError) -> str:

@@ -90,6 +90,15 @@ def check_clashes(
         )
 
 
+def _lock_staff(staff_ids: list[int]) -> None:
+    list(
+        StaffMember.objects.select_for_update()
+        .filter(pk__in=staff_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def _validate(session: OutreachSession) -> None:
     errors: dict[str, str] = {}
     if session.ends_at <= session.starts_at:
@@ -120,6 +129,9 @@ def create_session(
     # and the exclusion constraint is the last word if they are not.
     if session.mobile_unit_id:
         MobileUnit.objects.select_for_update().get(pk=session.mobile_unit_id)
+    # The same for each member of staff, always in id order so two plans never wait on each
+    # other's locks.
+    _lock_staff([member.pk for member in staff])
     check_clashes(
         unit_id=session.mobile_unit_id,
         staff_ids=[member.pk for member in staff],
@@ -212,6 +224,7 @@ def assign_staff(session: OutreachSession, staff: StaffMember, *, by: Any) -> St
     existing = StaffAssignment.objects.filter(session=session, staff=staff).first()
     if existing:
         return existing
+    _lock_staff([staff.pk])
     check_clashes(
         unit_id=None,
         staff_ids=[staff.pk],
