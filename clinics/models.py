@@ -89,6 +89,11 @@ class ServiceType(models.Model):
             "Reminders for this service use discreet wording: no service, clinic or venue name."
         ),
     )
+    reminder_offsets_hours = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Hours before an appointment that reminders go, e.g. [48, 2]; empty: default.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -36,8 +36,10 @@ _COORDINATOR = {
     ("outreach", "staffassignment"): {"view", "add", "change", "delete"},
     ("outreach", "messagetemplate"): {"view"},
     ("outreach", "message"): {"view", "change"},
+    ("outreach", "inboundmessage"): {"view", "change"},
     ("referrals", "destination"): {"view", "add", "change"},
     ("referrals", "referralchase"): {"view", "add", "change"},
+    ("referrals", "referralrule"): {"view"},
 }
 _ANALYST = {
     ("clinics", "organisation"): {"view"},
@@ -73,9 +75,10 @@ _ADMIN_MODELS = (
             "waitlistentry",
             "messagetemplate",
             "message",
+            "inboundmessage",
         )
     ]
-    + [("referrals", m) for m in ("destination", "referral", "referralchase")]
+    + [("referrals", m) for m in ("destination", "referral", "referralchase", "referralrule")]
     + [("auth", "user")]
 )
 

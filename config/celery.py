@@ -39,4 +39,19 @@ app.conf.beat_schedule = {
         "task": "outreach.tasks.mark_missed_bookings_task",
         "schedule": crontab(minute="*/10"),
     },
+    # Sent referrals with no answer by their due date are flagged overdue, just after midnight.
+    "mark-overdue-referrals": {
+        "task": "referrals.tasks.mark_overdue_referrals_task",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    # Coordinators' daily digest of their referral worklists, before the working day.
+    "referral-digests": {
+        "task": "referrals.tasks.send_referral_digests_task",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    # Send every message that is due, and any an on-commit enqueue lost (Redis was down).
+    "send-due-messages": {
+        "task": "outreach.tasks.send_due_messages_task",
+        "schedule": crontab(),
+    },
 }

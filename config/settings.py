@@ -4,6 +4,7 @@ Defaults run the whole system on one machine with no servers: SQLite under var/ 
 kombu's filesystem transport. DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
 """
 
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -213,6 +214,15 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Outreach clinics, bookings, reminders and referrals.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several apps have a `channel`, `outcome` or `status` choice set: name each one, or the
+    # schema falls back to hashed enum names that change whenever another set is added.
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "clinics.models.ContactPointChannel",
+        "OutcomeEnum": "outreach.models.VisitOutcomeOutcome",
+        "ReferralStatusEnum": "referrals.models.ReferralStatus",
+        "ReferralChaseChannelEnum": "referrals.models.ReferralChaseChannel",
+        "ReferralChaseOutcomeEnum": "referrals.models.ReferralChaseOutcome",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------
@@ -239,4 +249,75 @@ OUTREACH_TIME_ZONE = "Europe/London"
 # Minutes after a session ends before bookings nobody checked in are marked as not attended.
 OUTREACH_AUTO_NO_SHOW_MINUTES = env.int(
     "OUTREACH_AUTO_NO_SHOW_MINUTES", default=60, minimum=0, maximum=7 * 24 * 60
+)
+# Failed chases (no answer, a message left, still awaiting) before a referral is lost to follow-up.
+OUTREACH_REFERRAL_MAX_FAILED_CHASES = env.int(
+    "OUTREACH_REFERRAL_MAX_FAILED_CHASES", default=3, minimum=1, maximum=20
+)
+# Days after acceptance before an unbooked referral appears on the coordinators' worklist.
+OUTREACH_REFERRAL_BOOKING_DAYS = env.int(
+    "OUTREACH_REFERRAL_BOOKING_DAYS", default=14, minimum=1, maximum=365
+)
+
+# --- Messaging (the outbox, reminders and GOV.UK Notify) -----------------------------------
+# One seam per channel: a dotted path to a gateway class (console, file, fake or notify).
+_GATEWAYS = "outreach.messaging.gateways"
+OUTREACH_SMS_GATEWAY = env.str("OUTREACH_SMS_GATEWAY", f"{_GATEWAYS}.console.ConsoleGateway")
+OUTREACH_EMAIL_GATEWAY = env.str("OUTREACH_EMAIL_GATEWAY", f"{_GATEWAYS}.console.ConsoleGateway")
+# Where the file gateway appends one JSON line per message (development only).
+OUTREACH_MESSAGE_FILE = env.str("OUTREACH_MESSAGE_FILE", str(VAR_DIR / "messages.jsonl"))
+NOTIFY_API_KEY = env.str("NOTIFY_API_KEY")
+NOTIFY_BASE_URL = env.str("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+# Notify sends this as "Authorization: Bearer ..." on delivery receipts and inbound texts.
+NOTIFY_CALLBACK_TOKEN = env.str("NOTIFY_CALLBACK_TOKEN")
+# Generic Notify templates whose content is ((body)) (and ((subject)) for email).
+NOTIFY_SMS_TEMPLATE_ID = env.str("NOTIFY_SMS_TEMPLATE_ID")
+NOTIFY_EMAIL_TEMPLATE_ID = env.str("NOTIFY_EMAIL_TEMPLATE_ID")
+# A neutral text sender (no clinic name) used for sensitive services; empty: the default sender.
+NOTIFY_DISCREET_SMS_SENDER_ID = env.str("NOTIFY_DISCREET_SMS_SENDER_ID")
+NOTIFY_TIMEOUT_SECONDS = env.int("NOTIFY_TIMEOUT_SECONDS", default=10, minimum=1, maximum=60)
+
+
+def _reminder_offsets(raw: str) -> list[int]:
+    try:
+        hours = sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"OUTREACH_REMINDER_OFFSETS={raw!r}: give whole hours separated by commas, e.g. 48,2."
+        ) from None
+    if any(not 1 <= hour <= 24 * 28 for hour in hours):
+        raise ImproperlyConfigured(f"OUTREACH_REMINDER_OFFSETS={raw!r}: each must be 1 to 672.")
+    return hours
+
+
+def _quiet_hours(raw: str) -> tuple[str, str] | None:
+    if raw.lower() in {"", "none", "off"}:
+        return None
+    start, sep, end = raw.partition("-")
+    if not sep or not all(
+        re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", t.strip()) for t in (start, end)
+    ):
+        raise ImproperlyConfigured(
+            f"OUTREACH_QUIET_HOURS={raw!r}: give HH:MM-HH:MM (London time), e.g. 21:00-08:00."
+        )
+    return start.strip(), end.strip()
+
+
+# Hours before an appointment that reminders go; a service type can override them.
+OUTREACH_REMINDER_OFFSETS = _reminder_offsets(env.str("OUTREACH_REMINDER_OFFSETS", "48,2"))
+# London wall-clock hours when no text is sent; a text due then waits for the end.
+OUTREACH_QUIET_HOURS = _quiet_hours(env.str("OUTREACH_QUIET_HOURS", "21:00-08:00"))
+# Messages a patient may be sent per London day; the rest are suppressed.
+OUTREACH_DAILY_MESSAGE_CAP = env.int("OUTREACH_DAILY_MESSAGE_CAP", default=3, minimum=1, maximum=50)
+# Client-side send limit; GOV.UK Notify refuses more than 3,000 a minute.
+OUTREACH_NOTIFY_RATE_PER_MINUTE = env.int(
+    "OUTREACH_NOTIFY_RATE_PER_MINUTE", default=3000, minimum=1, maximum=1_000_000
+)
+# Attempts before a message that keeps failing temporarily is marked failed.
+OUTREACH_MESSAGE_MAX_ATTEMPTS = env.int(
+    "OUTREACH_MESSAGE_MAX_ATTEMPTS", default=6, minimum=1, maximum=20
+)
+# A row left in "sending" this long (its worker died) is looked up at Notify and sent again.
+OUTREACH_SENDING_LEASE_SECONDS = env.int(
+    "OUTREACH_SENDING_LEASE_SECONDS", default=300, minimum=1, maximum=3000
 )

@@ -28,6 +28,7 @@ from clinics.domain import DomainError
 from clinics.permissions import scope_to_organisation
 from outreach.models import (
     Booking,
+    InboundMessage,
     Message,
     MessageTemplate,
     OutreachSession,
@@ -622,6 +623,44 @@ class MessageAdmin(ScopedAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _replies_for(user: Any) -> QuerySet[InboundMessage]:
+    from clinics.permissions import scope_to_organisation
+
+    return scope_to_organisation(InboundMessage.objects.all(), user)
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(ScopedAdmin):
+    """Texts patients sent back; the ones the system could not act on wait for a coordinator."""
+
+    scope = staticmethod(_replies_for)
+    list_display = ("received_at", "masked_from", "body", "action", "booking", "handled")
+    list_filter = ("handled", "action")
+    list_editable = ("handled",)
+    ordering = ("handled", "-received_at")
+    readonly_fields = (
+        "organisation",
+        "provider_id",
+        "from_number",
+        "body",
+        "received_at",
+        "patient",
+        "booking",
+        "action",
+        "created_at",
+    )
+
+    @admin.display(description="from")
+    def masked_from(self, obj: InboundMessage) -> str:
+        return mask_contact(obj.from_number)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -616,6 +616,11 @@ class MessageTemplate(models.Model):
         variant = " (discreet)" if self.discreet else ""
         return f"{self.get_purpose_display()} by {self.get_channel_display().lower()}{variant}"
 
+    def clean(self) -> None:
+        from outreach.messaging.rendering import validate_template
+
+        validate_template(self.body, channel=self.channel, discreet=self.discreet)
+
 
 class MessageQuerySet(models.QuerySet["Message"]):
     def due(self, now: datetime) -> "MessageQuerySet":
@@ -654,7 +659,16 @@ class Message(models.Model):
             Status.EXPIRED,
             Status.SCHEDULED,
         },
-        Status.SENDING: {Status.SENT, Status.FAILED, Status.SCHEDULED},
+        # From sending: the send-time checks (opt-out, expiry, cap, a cancelled booking) can
+        # still stop a claimed row; a temporary failure goes back to scheduled with a backoff.
+        Status.SENDING: {
+            Status.SENT,
+            Status.FAILED,
+            Status.SCHEDULED,
+            Status.SUPPRESSED,
+            Status.EXPIRED,
+            Status.CANCELLED,
+        },
         Status.SENT: {Status.DELIVERED, Status.FAILED},
         Status.DELIVERED: set(),
         Status.FAILED: {Status.SCHEDULED},
@@ -684,10 +698,22 @@ class Message(models.Model):
         MessageTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
     )
     channel = models.CharField(max_length=10, choices=ContactPoint.Channel.choices)
+    purpose = models.CharField(max_length=30, choices=MessageTemplatePurpose.choices, blank=True)
+    discreet = models.BooleanField(
+        default=False, help_text="For a sensitive service: discreet wording and a neutral sender."
+    )
     to = models.CharField(max_length=254, blank=True)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     send_after = models.DateTimeField(help_text="Not sent before this time.")
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Not sent after this time (a reminder: the appointment)."
+    )
+    claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a sweep or a worker last claimed the row; a lease, not a lock.",
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
     suppressed_reason = models.CharField(
         max_length=20, choices=SuppressedReason.choices, blank=True
@@ -741,3 +767,42 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} #{self.pk} ({self.get_status_display()})"
+
+
+class InboundMessageAction(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed the appointment"
+    CANCELLED = "cancelled", "Cancelled the appointment"
+    OPTED_OUT = "opted_out", "Opted out"
+    UNKNOWN = "unknown", "Needs a coordinator"
+
+
+class InboundMessage(models.Model):
+    """A text a patient sent back: C, X and STOP act on their own; anything else needs a person."""
+
+    Action = InboundMessageAction
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    provider_id = models.CharField(
+        max_length=100, unique=True, help_text="The gateway's id: a repeated callback is ignored."
+    )
+    from_number = models.CharField(max_length=32)
+    body = models.TextField()
+    received_at = models.DateTimeField()
+    patient = models.ForeignKey(
+        Patient, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    booking = models.ForeignKey(
+        Booking, on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    handled = models.BooleanField(default=False, help_text="A coordinator has dealt with it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [choices_check("action", InboundMessageAction, "inboundmessage_action_valid")]
+
+    def __str__(self) -> str:
+        return f"Reply #{self.pk} ({self.get_action_display()})"

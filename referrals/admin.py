@@ -19,9 +19,9 @@ from clinics.admin import (
     apply_to_each,
 )
 from outreach.admin import OUTREACH_CHOICE_SCOPES
-from referrals.models import Destination, Referral, ReferralChase
+from referrals.models import Destination, Referral, ReferralChase, ReferralRule
 from referrals.permissions import chases_for, destinations_for, referrals_for
-from referrals.services import move_referral
+from referrals.services import accept_referral, send_referral
 
 REFERRALS_CHOICE_SCOPES: dict[type[Model], Scope] = {
     **OUTREACH_CHOICE_SCOPES,
@@ -211,24 +211,23 @@ class ReferralAdmin(OrganisationOwnedMixin, AuditedAdmin):
             chase.delete()
         formset.save_m2m()
 
-    def _move(self, request: HttpRequest, queryset: QuerySet, to: str, *, done: str) -> None:
+    def _apply(self, request: HttpRequest, queryset: QuerySet, service: Any, *, done: str) -> None:
+        # The same named services as the API, so the person is told what happens next here too.
         apply_to_each(
             self,
             request,
-            queryset.select_related("destination"),
-            lambda referral: move_referral(
-                referral, to, by=request.user, reason=f"{done} in the admin"
-            ),
+            queryset.select_related("destination", "patient", "organisation"),
+            lambda referral: service(referral, by=request.user),
             done=done,
         )
 
     @admin.action(description="Mark sent", permissions=["change"])
     def mark_sent(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._move(request, queryset, Referral.Status.SENT, done="Marked sent")
+        self._apply(request, queryset, send_referral, done="Marked sent")
 
     @admin.action(description="Mark accepted", permissions=["change"])
     def mark_accepted(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._move(request, queryset, Referral.Status.ACCEPTED, done="Marked accepted")
+        self._apply(request, queryset, accept_referral, done="Marked accepted")
 
 
 @admin.register(ReferralChase)
@@ -250,3 +249,12 @@ class ReferralChaseAdmin(ScopedAdmin):
         if not change:
             obj.chased_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(ReferralRule)
+class ReferralRuleAdmin(admin.ModelAdmin):
+    """Which results suggest which referrals: clinical leads change rows, not code."""
+
+    list_display = ("service_code", "result", "destination_category", "priority", "is_active")
+    list_filter = ("destination_category", "is_active")
+    search_fields = ("service_code", "reason")

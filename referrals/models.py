@@ -1,6 +1,6 @@
 """Onward referrals, followed until they close."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -105,7 +105,18 @@ class ReferralQuerySet(models.QuerySet["Referral"]):
         return self.filter(status__in=Referral.OPEN_STATUSES)
 
     def overdue(self, today: date) -> "ReferralQuerySet":
+        """Sent and still waiting for an answer after the due date."""
         return self.filter(status=Referral.Status.SENT, due_date__lt=today)
+
+    def accepted_not_booked(self, before: datetime) -> "ReferralQuerySet":
+        """Accepted before `before` and still without an appointment."""
+        return self.filter(status=Referral.Status.ACCEPTED, responded_at__lt=before)
+
+    def attended_not_closed(self) -> "ReferralQuerySet":
+        return self.filter(status=Referral.Status.ATTENDED)
+
+    def made_by(self, user: object) -> "ReferralQuerySet":
+        return self.open().filter(referrer=user)
 
 
 class ReferralStatus(models.TextChoices):
@@ -198,6 +209,11 @@ class Referral(models.Model):
     )
     attended_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    overdue_since = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Set by the nightly sweep when a sent referral passes its due date unanswered.",
+    )
     rejection_reason = models.CharField(max_length=20, choices=RejectionReason.choices, blank=True)
     outcome_notes = models.TextField(blank=True)
     previous_referral = models.ForeignKey(
@@ -243,8 +259,12 @@ class Referral(models.Model):
             ),
         ]
         indexes = [
+            # The overdue worklist and the nightly sweep: one organisation, one status, by date.
             models.Index(fields=["organisation", "status", "due_date"]),
             models.Index(fields=["destination", "status"]),
+            # "Accepted but not booked after N days" reads by response time.
+            models.Index(fields=["organisation", "status", "responded_at"]),
+            models.Index(fields=["referrer", "status"]),
         ]
 
     def __str__(self) -> str:
@@ -296,3 +316,37 @@ class ReferralChase(models.Model):
 
     def __str__(self) -> str:
         return f"Chase of referral #{self.referral_id}: {self.get_outcome_display()}"
+
+
+class ReferralRule(models.Model):
+    """A result that suggests a referral: kept as data so clinical leads can change it.
+
+    Keyed on the service type's code rather than a foreign key, so the rules named in the
+    issue can be seeded by a migration before any service type exists.
+    """
+
+    service_code = models.SlugField(max_length=50, help_text="The service type's code.")
+    result = models.CharField(max_length=20, choices=VisitOutcome.Result.choices)
+    destination_category = models.CharField(max_length=30, choices=DestinationCategory.choices)
+    priority = models.CharField(
+        max_length=20, choices=ReferralPriority.choices, default=ReferralPriority.ROUTINE
+    )
+    reason = models.CharField(max_length=200, help_text="Suggested wording for the referral.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["service_code", "result", "destination_category"]
+        constraints = [
+            choices_check("result", VisitOutcome.Result, "referralrule_result_valid"),
+            choices_check(
+                "destination_category", DestinationCategory, "referralrule_category_valid"
+            ),
+            choices_check("priority", ReferralPriority, "referralrule_priority_valid"),
+            models.UniqueConstraint(
+                fields=["service_code", "result", "destination_category"],
+                name="referralrule_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_code} {self.result} -> {self.destination_category}"

@@ -17,6 +17,7 @@ from clinics.models import (
 )
 from outreach.models import (
     Booking,
+    InboundMessage,
     Message,
     MessageTemplate,
     OutreachSession,
@@ -208,6 +209,17 @@ class MessageFactory(factory.django.DjangoModelFactory):
     body = "Reminder: you have an appointment tomorrow at 10:00."
     send_after = BASE_TIME
     idempotency_key = factory.Sequence(lambda n: f"test:{n}")
+
+
+class InboundMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InboundMessage
+
+    provider_id = factory.Sequence(lambda n: f"inbound-{n}")
+    from_number = "+447123456789"
+    body = "C"
+    received_at = BASE_TIME
+    action = InboundMessage.Action.CONFIRMED
 
 
 class DestinationFactory(factory.django.DjangoModelFactory):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from clinics.domain import Conflict, DomainError, move_status
 from clinics.models import Patient, ServiceType
 from outreach import availability
+from outreach.messaging import reminders
 from outreach.models import (
     Audience,
     Booking,
@@ -265,7 +266,10 @@ def book_slot(
                 rescheduled_from=rescheduled_from,
             )
             reason = "Rescheduled" if rescheduled_from else "Booked"
-            return _save_new(booking, by=by, reason=reason), True
+            saved = _save_new(booking, by=by, reason=reason)
+            # Reminder rows commit or roll back with the booking itself.
+            reminders.schedule_reminders(saved, now=now)
+            return saved, True
     except Conflict:
         if idempotency_key:
             # Two retries of one request raced: the other one made the booking.
@@ -346,13 +350,15 @@ def check_in(booking: Booking, *, by: Any, now: datetime | None = None) -> Booki
             _check_patient_free(
                 current.patient, current.session, current.starts_at, current.ends_at
             )
-        return move_booking(
+        arrived = move_booking(
             booking,
             Booking.Status.ARRIVED,
             by=by,
             reason="Checked in",
             arrived_at=now or timezone.now(),
         )
+        reminders.clear_on_check_in(arrived)
+    return arrived
 
 
 def _check_slot_still_theirs(booking: Booking) -> None:
@@ -453,6 +459,7 @@ def cancel_booking(
         cancelled_by=cancelled_by,
         cancellation_reason=reason,
     )
+    reminders.booking_cancelled(cancelled)
     if offer_to_waitlist:
         from outreach.services.waitlist import offer_freed_slot
 
@@ -487,6 +494,8 @@ def reschedule_booking(
         cancelled_by=Booking.CancelledBy.PATIENT,
         cancellation_reason=reason,
     )
+    # The new booking gets its own reminders from book_slot; the old ones must not go.
+    reminders.cancel_reminders(booking, reason="Rescheduled")
     new_booking, _ = book_slot(
         patient=booking.patient,
         session=target,

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from clinics.domain import Conflict, DomainError, move_status
 from clinics.models import MobileUnit, ServiceType, StaffMember
+from outreach.messaging import reminders
 from outreach.models import Booking, OutreachSession, StaffAssignment
 from outreach.services.common import conflict_from, london
 
@@ -267,7 +268,8 @@ def cancel_session(session: OutreachSession, *, by: Any, reason: str) -> Outreac
     cancelled = move_session(
         session, OutreachSession.Status.CANCELLED, by=by, reason=reason, cancellation_reason=reason
     )
-    for booking in cancelled.bookings.filter(status=Booking.Status.BOOKED):
+    booked = list(cancelled.bookings.filter(status=Booking.Status.BOOKED))
+    for booking in booked:
         cancel_booking(
             booking,
             by=by,
@@ -275,4 +277,6 @@ def cancel_session(session: OutreachSession, *, by: Any, reason: str) -> Outreac
             reason=f"Session cancelled: {reason}",
             offer_to_waitlist=False,
         )
+    # One message to each person booked, all due now, in the cancellation's transaction.
+    reminders.session_cancelled(cancelled, booked)
     return cancelled

@@ -293,7 +293,7 @@ def _booking_messages(demo: Demo, outbox: Outbox, item: PlannedBooking, booking:
 def build_referral_update(outbox: Outbox, referral: Referral, when: datetime) -> None:
     """Tell the person their referral has an appointment, worded without naming the service."""
     outbox.to_patient(
-        f"referral:{referral.pk}:update:booked",
+        f"referral:{referral.pk}:booked",
         referral.patient,
         referral.organisation,
         ("referral_update", "sms", False),

@@ -138,6 +138,8 @@ CHECK_CASES = [
      {"status": "failed", "sent_at": AT, "delivered_at": None}),
     ("message_idempotency_key_required", factories.MessageFactory, {"idempotency_key": ""},
      {"idempotency_key": "k"}),
+    ("inboundmessage_action_valid", factories.InboundMessageFactory, {"action": "maybe"},
+     {"action": "unknown"}),
 ]  # fmt: skip
 
 UNIQUE_TESTED = {

@@ -7,12 +7,13 @@ the schema.
 from collections.abc import Callable
 from typing import Any
 
+import factory
 import pytest
 from django.apps import apps
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
-from referrals.models import Destination
+from referrals.models import Destination, ReferralRule
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,16 @@ Values = dict[str, Any] | Callable[[models.Model], dict[str, Any]]
 
 def _values(values: Values, obj: models.Model) -> dict[str, Any]:
     return values(obj) if callable(values) else values
+
+
+class ReferralRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReferralRule
+
+    service_code = factory.Sequence(lambda n: f"service-{n}")
+    result = "reactive"
+    destination_category = "hepatitis_c"
+    reason = "Reactive test"
 
 
 def _another_referral(referral: models.Model) -> dict[str, Any]:
@@ -87,9 +98,15 @@ CHECK_CASES = [
      {"channel": "in_person"}),
     ("referralchase_outcome_valid", factories.ReferralChaseFactory, {"outcome": "maybe"},
      {"outcome": "response"}),
+    ("referralrule_result_valid", ReferralRuleFactory, {"result": "positive"},
+     {"result": "abnormal"}),
+    ("referralrule_category_valid", ReferralRuleFactory, {"destination_category": "spa"},
+     {"destination_category": "colposcopy"}),
+    ("referralrule_priority_valid", ReferralRuleFactory, {"priority": "asap"},
+     {"priority": "two_week_wait"}),
 ]  # fmt: skip
 
-UNIQUE_TESTED = {"destination_unique_name_area"}
+UNIQUE_TESTED = {"destination_unique_name_area", "referralrule_unique"}
 
 
 def _case_id(case: tuple) -> str:
@@ -143,3 +160,12 @@ def test_the_same_destination_name_may_serve_different_areas():
     factories.DestinationFactory(name="Hep C service", area="Fenland")
     factories.DestinationFactory(name="Hep C service", area="")
     assert Destination.objects.filter(name="Hep C service").count() == 3
+
+
+def test_a_result_suggests_a_destination_category_only_once():
+    rule = {"service_code": "eye-test", "result": "abnormal"}
+    ReferralRuleFactory(**rule, destination_category="optometry")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReferralRuleFactory(
+            service_code="eye-test", result="abnormal", destination_category="optometry"
+        )

@@ -1,0 +1,108 @@
+"""Texts patients send back: C or YES confirms, X or CANCEL cancels, STOP opts out.
+
+Anything else is kept for a coordinator to read. A repeated callback (same provider id) is
+ignored, so Notify retrying a callback never cancels or confirms twice.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from clinics.domain import DomainError
+from clinics.models import ContactPoint
+from clinics.validators import normalise_mobile
+from outreach.models import Booking, InboundMessage, Message
+
+Action = InboundMessage.Action
+CONFIRM_WORDS = {"C", "YES", "Y", "CONFIRM"}
+CANCEL_WORDS = {"X", "CANCEL"}
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE"}
+
+
+def _keyword(text: str) -> str:
+    words = text.strip().upper().replace(".", " ").replace("!", " ").split()
+    return words[0] if len(words) == 1 else ""
+
+
+def _latest_booking_message(number: str) -> Message | None:
+    """The last text we sent this number about a booking: the one a reply answers."""
+    return (
+        Message.objects.filter(
+            channel=ContactPoint.Channel.SMS,
+            to=number,
+            booking__isnull=False,
+            status__in=[Message.Status.SENT, Message.Status.DELIVERED],
+        )
+        .select_related("booking", "patient")
+        .order_by("-sent_at", "-id")
+        .first()
+    )
+
+
+def receive_text(payload: Mapping[str, Any]) -> InboundMessage:
+    """Record an inbound text and act on C, X or STOP; idempotent by the provider's id."""
+    from clinics.services import system_user
+    from outreach.services.bookings import cancel_booking
+
+    provider_id = str(payload.get("id") or "")
+    existing = InboundMessage.objects.filter(provider_id=provider_id).first()
+    if existing is not None:
+        return existing
+    raw_number = str(payload.get("source_number") or "")
+    try:
+        number = normalise_mobile(raw_number)
+    except Exception:  # a number we cannot read is still a reply a person should see
+        number = raw_number
+    body = str(payload.get("message") or "")
+    received = parse_datetime(str(payload.get("date_received") or "")) or timezone.now()
+    keyword = _keyword(body)
+    sent = _latest_booking_message(number)
+    booking = sent.booking if sent else None
+    patient = sent.patient if sent else None
+    action = Action.UNKNOWN
+    with transaction.atomic():
+        if keyword in STOP_WORDS:
+            ContactPoint.objects.filter(
+                channel=ContactPoint.Channel.SMS, value=number, opted_out_at__isnull=True
+            ).update(opted_out_at=received)
+            # Texts already waiting are suppressed now, not at send time, so staff see why.
+            Message.objects.filter(
+                channel=ContactPoint.Channel.SMS, to=number, status=Message.Status.SCHEDULED
+            ).update(
+                status=Message.Status.SUPPRESSED,
+                suppressed_reason=Message.SuppressedReason.OPTED_OUT,
+            )
+            action = Action.OPTED_OUT
+        elif keyword in CONFIRM_WORDS and booking and booking.status == Booking.Status.BOOKED:
+            action = Action.CONFIRMED
+        elif keyword in CANCEL_WORDS and booking and booking.status == Booking.Status.BOOKED:
+            try:
+                cancel_booking(
+                    booking,
+                    by=system_user(),
+                    cancelled_by=Booking.CancelledBy.PATIENT,
+                    reason="The patient replied X by text",
+                )
+                action = Action.CANCELLED
+            except DomainError:
+                action = Action.UNKNOWN
+        try:
+            with transaction.atomic():
+                return InboundMessage.objects.create(
+                    organisation=sent.organisation if sent else None,
+                    provider_id=provider_id,
+                    from_number=number[:32],
+                    body=body,
+                    received_at=received,
+                    patient=patient,
+                    booking=booking,
+                    action=action,
+                    handled=action != Action.UNKNOWN,
+                )
+        except IntegrityError:
+            # The same callback delivered twice at once: the other one acted; undo ours.
+            transaction.set_rollback(True)
+    return InboundMessage.objects.get(provider_id=provider_id)

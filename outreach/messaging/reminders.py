@@ -1,0 +1,171 @@
+"""Appointment reminders and booking news, written in the booking's own transaction.
+
+Each reminder is an outbox row due at its own time (48 and 2 hours before, by default); the
+every-minute sweep sends it. Rebuilding on a reschedule, cancelling on a cancellation and
+clearing on check-in are all row updates in the same transaction, so a reminder can never
+outlive the booking it is about.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from clinics.domain import IllegalTransition, move_status
+from outreach.messaging.clock import london
+from outreach.messaging.outbox import choose_contact, queue_message, render_for
+from outreach.messaging.rendering import render
+from outreach.models import Booking, Message, MessageTemplate, OutreachSession
+
+Purpose = MessageTemplate.Purpose
+
+
+def offsets_for(booking: Booking) -> list[int]:
+    """Hours before the appointment that reminders go: the service's own, else the default."""
+    own = booking.service_type.reminder_offsets_hours
+    return (
+        sorted({int(hour) for hour in own}, reverse=True)
+        if own
+        else list(settings.OUTREACH_REMINDER_OFFSETS)
+    )
+
+
+def context_for(booking: Booking) -> dict[str, str]:
+    local = booking.starts_at.astimezone(london())
+    session = booking.session
+    return {
+        "first_name": booking.patient.preferred_name,
+        "day": f"{local:%A}",
+        "date": f"{local:%A} {local.day} {local:%B}",
+        "time": f"{local:%H:%M}",
+        "service": booking.service_type.name,
+        "clinic": session.name,
+        "venue": session.venue.name,
+        "reason": session.cancellation_reason,
+    }
+
+
+def _queue_about(
+    booking: Booking,
+    purpose: str,
+    key: str,
+    *,
+    send_after: datetime,
+    expires_at: datetime | None,
+    now: datetime,
+) -> Message:
+    # Sensitive services (cervical screening, blood-borne virus tests) get the discreet wording,
+    # which names no service, clinic or venue, and a neutral sender.
+    discreet = booking.service_type.sensitive
+    point = choose_contact(booking.patient)
+    channel = point.channel if point is not None else "sms"
+    template, subject, body = render_for(purpose, channel, discreet=discreet)
+    context = context_for(booking)
+    return queue_message(
+        organisation=booking.session.organisation,
+        idempotency_key=key,
+        purpose=purpose,
+        patient=booking.patient,
+        booking=booking,
+        channel=channel,
+        to=point.value if point is not None else "",
+        subject=render(subject, context),
+        body=render(body, context),
+        send_after=send_after,
+        expires_at=expires_at,
+        discreet=discreet,
+        template=template,
+        now=now,
+    )
+
+
+def schedule_reminders(booking: Booking, *, now: datetime | None = None) -> list[Message]:
+    """Write the booking's reminder rows; offsets already past are skipped."""
+    now = now or timezone.now()
+    if booking.status != Booking.Status.BOOKED:
+        return []
+    messages = []
+    for hours in offsets_for(booking):
+        send_at = booking.starts_at - timedelta(hours=hours)
+        if send_at < now:
+            # Booked inside this window: the person has just heard about the appointment.
+            continue
+        messages.append(
+            _queue_about(
+                booking,
+                Purpose.REMINDER,
+                f"booking:{booking.pk}:reminder:{hours}h",
+                send_after=send_at,
+                expires_at=booking.starts_at,
+                now=now,
+            )
+        )
+    return messages
+
+
+def cancel_reminders(booking: Booking, *, reason: str) -> int:
+    """Cancel the booking's reminders that are still waiting; returns how many."""
+    count = 0
+    waiting = Message.objects.filter(
+        booking=booking, purpose=Purpose.REMINDER, status=Message.Status.SCHEDULED
+    )
+    for message in waiting:
+        try:
+            move_status(
+                message,
+                Message.Status.CANCELLED,
+                table={Message.Status.SCHEDULED: {Message.Status.CANCELLED}},
+                by=None,
+                reason=reason,
+            )
+        except IllegalTransition:
+            # A worker claimed it a moment ago; its send-time check sees the booking changed.
+            continue
+        count += 1
+    return count
+
+
+def clear_on_check_in(booking: Booking) -> int:
+    """The person is here: no reminder about this appointment should still go."""
+    return cancel_reminders(booking, reason="Checked in")
+
+
+def booking_cancelled(booking: Booking, *, now: datetime | None = None) -> Message | None:
+    """Cancel the reminders, and tell the patient when the service cancelled (not a move)."""
+    now = now or timezone.now()
+    cancel_reminders(booking, reason="Booking cancelled")
+    session = OutreachSession.objects.only("status").get(pk=booking.session_id)
+    if (
+        booking.cancelled_by != Booking.CancelledBy.SERVICE
+        or session.status == OutreachSession.Status.CANCELLED
+        or booking.starts_at <= now
+    ):
+        # A session cancellation sends its own message; a patient knows they cancelled.
+        return None
+    return _queue_about(
+        booking,
+        Purpose.CANCELLATION,
+        f"booking:{booking.pk}:cancelled",
+        send_after=now,
+        expires_at=booking.starts_at,
+        now=now,
+    )
+
+
+def session_cancelled(
+    session: OutreachSession, bookings: list[Booking], *, now: datetime | None = None
+) -> list[Message]:
+    """Tell every patient booked into a cancelled session, all at once (due now)."""
+    now = now or timezone.now()
+    return [
+        _queue_about(
+            booking,
+            Purpose.SESSION_CANCELLED,
+            f"booking:{booking.pk}:session-cancelled",
+            send_after=now,
+            expires_at=booking.starts_at,
+            now=now,
+        )
+        for booking in bookings
+        if booking.starts_at > now
+    ]
