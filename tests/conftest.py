@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+# Fixtures and helpers the API tests of every app share.
+pytest_plugins = ["tests.api_support"]
+
 
 def _services_required() -> bool:
     return os.environ.get("OUTREACH_REQUIRE_SERVICES", "").lower() in {"1", "true", "yes", "on"}

@@ -1,0 +1,103 @@
+"""Shared by the API tests of every app: a frozen clock, signed-in staff, the error shape.
+
+Loaded for the whole suite from tests/conftest.py (pytest_plugins).
+"""
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from clinics.models import Organisation, StaffMember
+from tests import factories
+
+# Monday 1 June 2026, 09:00 in London (BST).
+NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Traveller]:
+    """The clock stopped at NOW; `clock.shift()` and `clock.move_to()` move it on."""
+    with time_machine.travel(NOW, tick=False) as coordinates:
+        yield coordinates
+
+
+@pytest.fixture
+def organisation() -> Organisation:
+    return factories.OrganisationFactory()
+
+
+@pytest.fixture
+def make_staff() -> Callable[..., StaffMember]:
+    """Build a member of staff whose user is in the Django group of their role."""
+
+    def make(organisation: Organisation, role: str = StaffMember.Role.NURSE, **kwargs: Any):
+        staff = factories.StaffMemberFactory(organisation=organisation, role=role, **kwargs)
+        staff.user.groups.add(Group.objects.get(name=staff.group_name))
+        return staff
+
+    return make
+
+
+class NoServerErrorClient(Client):
+    """The test client, failing the test on any 5xx the API answers instead of raising."""
+
+    def request(self, **request: Any) -> Any:
+        response = super().request(**request)
+        assert response.status_code < 500, (response.status_code, response.content)
+        return response
+
+
+@pytest.fixture
+def client_for() -> Callable[[StaffMember], Client]:
+    """A fresh test client signed in as the given member of staff."""
+
+    def make(staff: StaffMember) -> Client:
+        client = NoServerErrorClient()
+        client.force_login(staff.user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def nurse(organisation, make_staff) -> StaffMember:
+    return make_staff(organisation, StaffMember.Role.NURSE)
+
+
+@pytest.fixture
+def coordinator(organisation, make_staff) -> StaffMember:
+    return make_staff(organisation, StaffMember.Role.COORDINATOR)
+
+
+@pytest.fixture
+def nurse_client(nurse, client_for) -> Client:
+    return client_for(nurse)
+
+
+@pytest.fixture
+def coordinator_client(coordinator, client_for) -> Client:
+    return client_for(coordinator)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def post_json(client: Client, url: str, data: Any = None, **kwargs: Any) -> Any:
+    return client.post(url, data or {}, content_type="application/json", **kwargs)
+
+
+def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    """Check the one error shape: the status, a stable `code` and a readable `detail`."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["code"], body
+    assert body["detail"], body
+    if code is not None:
+        assert body["code"] == code, body
+    return body
