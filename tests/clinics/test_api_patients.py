@@ -1,33 +1,17 @@
 """The patients API: registering with only a first name, checks on identifiers, search, scope."""
 
-from typing import Any
-
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
 from clinics.models import Patient, StaffMember
 from tests import factories
+from tests.api_support import NoServerErrorClient, assert_error
 
 pytestmark = pytest.mark.django_db
 
 PATIENTS = "/api/v1/patients/"
 VALID_NHS_NUMBER = "9434765919"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Factories give every user a password; the production hasher costs ~0.25 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-class NoServerErrorClient(Client):
-    """The test client, failing the test on any 5xx the API answers instead of raising."""
-
-    def request(self, **request: Any) -> Any:
-        response = super().request(**request)
-        assert response.status_code < 500, (response.status_code, response.content)
-        return response
 
 
 def _signed_in(organisation, role: str = StaffMember.Role.NURSE) -> tuple[Client, StaffMember]:
@@ -36,11 +20,6 @@ def _signed_in(organisation, role: str = StaffMember.Role.NURSE) -> tuple[Client
     client = NoServerErrorClient()
     client.force_login(staff.user)
     return client, staff
-
-
-@pytest.fixture
-def organisation():
-    return factories.OrganisationFactory()
 
 
 @pytest.fixture
@@ -59,17 +38,6 @@ def _post(client, data):
 
 def _patch(client, patient, data):
     return client.patch(f"{PATIENTS}{patient.pk}/", data, content_type="application/json")
-
-
-def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    """Check the one error shape: the status, a stable `code` and a readable `detail`."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["code"], body
-    assert body["detail"], body
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def test_a_first_name_is_enough_to_register(nurse, organisation):
