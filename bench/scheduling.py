@@ -42,7 +42,7 @@ from django.utils import timezone  # noqa: E402
 
 from bench.generate import BENCH_PASSWORD, BENCH_USER, generate  # noqa: E402
 from clinics.models import Organisation, Patient, ServiceType  # noqa: E402
-from outreach.models import Booking, OutreachSession  # noqa: E402
+from outreach.models import Booking, Message, OutreachSession  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST, PORT = "127.0.0.1", 8765
@@ -287,6 +287,8 @@ def main() -> None:
         "target_max": 10,
     }
     empty.delete()
+    # The bookings wrote reminder rows to the outbox: they go first (messages protect patients).
+    Message.objects.filter(patient_id__in=fresh_ids).delete()
     Booking.objects.filter(patient_id__in=fresh_ids).delete()
     Patient.objects.filter(pk__in=fresh_ids).delete()
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import ceil
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 
 from clinics.models import ServiceType
 from outreach.models import Booking, BookingMode, OutreachSession, StaffAssignment
@@ -282,6 +282,42 @@ def free_slots(
         width *= 2
     slots.sort(key=lambda slot: (slot.starts_at, slot.session_id))
     return slots[:limit] if limit is not None else slots
+
+
+def search_slots(
+    sessions: QuerySet[OutreachSession],
+    service: ServiceType,
+    *,
+    now: datetime,
+    limit: int,
+    until: datetime | None = None,
+    page_size: int = 40,
+) -> list[Slot]:
+    """The first `limit` free slots across a queryset of sessions, read a page at a time.
+
+    Sessions are read in order of start. A session cannot hold a slot earlier than its own
+    start, so once `limit` slots are found and the next session starts after the last of
+    them, nothing later can change the answer: a month's search usually reads one page.
+    """
+    ordered = sessions.only(*SESSION_FIELDS).order_by("starts_at", "pk")
+    found: list[Slot] = []
+    offset = 0
+    while True:
+        page = list(ordered[offset : offset + page_size + 1])
+        following = page[page_size] if len(page) > page_size else None
+        page = page[:page_size]
+        if not page:
+            break
+        found = sorted(
+            found + free_slots(page, service, now=now, limit=limit, until=until),
+            key=lambda slot: (slot.starts_at, slot.session_id),
+        )[:limit]
+        if following is None:
+            break
+        if len(found) >= limit and following.starts_at >= found[-1].starts_at:
+            break
+        offset += page_size
+    return found
 
 
 def slot_at(

@@ -274,12 +274,8 @@ class SlotSearchView(APIView):
         )
         if data.get("venue"):
             sessions = sessions.filter(venue=data["venue"])
-        found = availability.free_slots(
-            sessions.only(*availability.SESSION_FIELDS),
-            data["service"],
-            now=max(now, start),
-            limit=data["limit"],
-            until=end,
+        found = availability.search_slots(
+            sessions, data["service"], now=max(now, start), limit=data["limit"], until=end
         )
         return Response(s.SlotSerializer(found, many=True).data)
 

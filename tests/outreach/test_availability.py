@@ -1,0 +1,88 @@
+"""The slot search reads sessions a page at a time and must still return the earliest slots."""
+
+from datetime import timedelta
+
+import pytest
+
+from outreach import availability
+from outreach.models import Booking, BookingMode, OutreachSession
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+START = factories.BASE_TIME + timedelta(days=30)
+BEFORE = factories.BASE_TIME
+
+
+def _session(service, starts_at, hours, **fields):
+    session = factories.OutreachSessionFactory(
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=hours),
+        lanes=1,
+        slot_minutes=60,
+        booking_mode=BookingMode.APPOINTMENTS,
+        **fields,
+    )
+    session.services.add(service)
+    return session
+
+
+def _fill(session, service, *, except_hour=None):
+    """Book every hour of a one-lane session, leaving `except_hour` (0-based) free."""
+    for hour in range(int((session.ends_at - session.starts_at) / timedelta(hours=1))):
+        if hour == except_hour:
+            continue
+        starts_at = session.starts_at + timedelta(hours=hour)
+        factories.BookingFactory(
+            session=session,
+            service_type=service,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=1),
+            lane=1,
+        )
+
+
+def test_a_later_page_is_read_when_the_first_sessions_are_full():
+    service = factories.ServiceTypeFactory(default_duration_minutes=60)
+    full = [_session(service, START + timedelta(hours=i), 2) for i in range(3)]
+    for session in full:
+        _fill(session, service)
+    open_one = _session(service, START + timedelta(days=1), 2)
+
+    found = availability.search_slots(
+        OutreachSession.objects.all(), service, now=BEFORE, limit=1, page_size=2
+    )
+
+    assert [(slot.session_id, slot.starts_at) for slot in found] == [
+        (open_one.pk, open_one.starts_at)
+    ]
+
+
+def test_a_later_session_with_an_earlier_slot_wins_over_a_long_one_read_first():
+    service = factories.ServiceTypeFactory(default_duration_minutes=60)
+    long_day = _session(service, START, 8)
+    _fill(long_day, service, except_hour=7)  # only the last hour is free
+    later = _session(service, START + timedelta(hours=1), 2)
+
+    found = availability.search_slots(
+        OutreachSession.objects.all(), service, now=BEFORE, limit=1, page_size=1
+    )
+
+    assert [(slot.session_id, slot.starts_at) for slot in found] == [(later.pk, later.starts_at)]
+
+
+def test_the_search_gives_the_same_slots_whatever_the_page_size():
+    service = factories.ServiceTypeFactory(default_duration_minutes=60)
+    for day in range(4):
+        session = _session(service, START + timedelta(days=day, hours=day), 4)
+        _fill(session, service, except_hour=day % 4)
+    everything = availability.free_slots(
+        OutreachSession.objects.all(), service, now=BEFORE, limit=None
+    )
+
+    for page_size in (1, 2, 3, 40):
+        found = availability.search_slots(
+            OutreachSession.objects.all(), service, now=BEFORE, limit=3, page_size=page_size
+        )
+        assert found == everything[:3], page_size
+    assert Booking.objects.count() == 12
