@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import models
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -110,3 +110,29 @@ def history_response_data(instance: models.Model) -> list[dict[str, Any]]:
     )
     previous = {entry.history_id: before for before, entry in pairwise(entries)}
     return HistoryEntrySerializer(entries, many=True, context={"previous": previous}).data
+
+
+def validated_input(
+    serializer_class: type[serializers.Serializer], request: Request, data: Any = None
+) -> dict[str, Any]:
+    """Validate the request body (or `data`, such as query parameters) with an input serializer.
+
+    Invalid input raises DRF's ValidationError, which the API's error handler turns into a 400
+    with field errors.
+    """
+    serializer = serializer_class(
+        data=request.data if data is None else data, context={"request": request}
+    )
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def error_responses(conflicts: str) -> dict[int, OpenApiResponse]:
+    """The documented error answers of an endpoint; `conflicts` lists its 409 codes."""
+    return {
+        400: OpenApiResponse(description="Invalid input: `code`, `detail` and `fields`."),
+        404: OpenApiResponse(description="Not found, or not yours to see."),
+        409: OpenApiResponse(
+            description=f"Conflicts with the current state: `code` says why ({conflicts})."
+        ),
+    }

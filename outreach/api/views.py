@@ -15,30 +15,19 @@ from rest_framework.views import APIView
 from clinics.api.common import (
     ActionPermission,
     HistoryEntrySerializer,
+    error_responses,
     history_response_data,
     organisation_of,
+    validated_input,
 )
 from outreach import availability, services
 from outreach.api import serializers as s
 from outreach.models import Booking, OutreachSession, StaffAssignment
 from outreach.permissions import bookings_for, series_for, sessions_for, waitlist_for
 
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input: `code`, `detail` and `fields`."),
-    404: OpenApiResponse(description="Not found, or not yours to see."),
-    409: OpenApiResponse(
-        description="Conflicts with the current state: `code` says why "
-        "(lane_taken, patient_double_booked, unit_clash, staff_clash, illegal_transition...)."
-    ),
-}
-
-
-def _input(serializer_class: type, request: Request, data: Any = None) -> dict[str, Any]:
-    serializer = serializer_class(
-        data=request.data if data is None else data, context={"request": request}
-    )
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+ERRORS = error_responses(
+    "lane_taken, patient_double_booked, unit_clash, staff_clash, illegal_transition..."
+)
 
 
 def _session_queryset(user: Any) -> QuerySet[OutreachSession]:
@@ -75,7 +64,7 @@ class SessionSeriesViewSet(
         request=s.SeriesInputSerializer, responses={201: s.SessionSeriesSerializer, **ERRORS}
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _input(s.SeriesInputSerializer, request)
+        data = validated_input(s.SeriesInputSerializer, request)
         series = services.create_series(
             organisation=organisation_of(request.user), by=request.user, **data
         )
@@ -116,7 +105,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         request=s.SessionInputSerializer, responses={201: s.OutreachSessionSerializer, **ERRORS}
     )
     def create(self, request: Request) -> Response:
-        data = _input(s.SessionInputSerializer, request)
+        data = validated_input(s.SessionInputSerializer, request)
         session = services.create_session(
             organisation=organisation_of(request.user), by=request.user, **data
         )
@@ -130,7 +119,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     def partial_update(self, request: Request, pk: Any = None) -> Response:
         session = self.get_object()
-        data = dict(_input(s.SessionUpdateInputSerializer, request))
+        data = dict(validated_input(s.SessionUpdateInputSerializer, request))
         scope = data.pop("scope")
         reason = data.pop("reason")
         services.update_series(session, scope=scope, by=request.user, reason=reason, **data)
@@ -167,7 +156,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: Any = None) -> Response:
         session = self.get_object()
-        data = _input(s.CancelSessionInputSerializer, request)
+        data = validated_input(s.CancelSessionInputSerializer, request)
         services.cancel_session(session, by=request.user, reason=data["reason"])
         return Response(self._out(session))
 
@@ -177,7 +166,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def staff(self, request: Request, pk: Any = None) -> Response:
         session = self.get_object()
-        data = _input(s.AssignStaffInputSerializer, request)
+        data = validated_input(s.AssignStaffInputSerializer, request)
         services.assign_staff(session, data["staff"], by=request.user)
         return Response(self._out(session))
 
@@ -188,7 +177,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["get"])
     def slots(self, request: Request, pk: Any = None) -> Response:
         session = self.get_object()
-        data = _input(s.SessionSlotQuerySerializer, request, request.query_params)
+        data = validated_input(s.SessionSlotQuerySerializer, request, request.query_params)
         slots = availability.free_slots([session], data["service"], now=timezone.now())
         return Response(s.SlotSerializer(slots, many=True).data)
 
@@ -231,7 +220,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if request.method == "GET":
             queue = services.walk_in_queue(session).select_related("patient", "service_type")
             return Response(s.BookingSerializer(queue, many=True).data)
-        data = _input(s.WalkInInputSerializer, request)
+        data = validated_input(s.WalkInInputSerializer, request)
         booking = services.add_walk_in(
             patient=data["patient"],
             session=session,
@@ -263,7 +252,7 @@ class SlotSearchView(APIView):
         responses={200: s.SlotSerializer(many=True), 400: ERRORS[400]},
     )
     def get(self, request: Request) -> Response:
-        data = _input(s.SlotQuerySerializer, request, request.query_params)
+        data = validated_input(s.SlotQuerySerializer, request, request.query_params)
         now = timezone.now()
         start = max(data.get("from") or now, now - timedelta(hours=12))
         end = data.get("to") or start + timedelta(days=30)
@@ -325,7 +314,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 {"code": "invalid", "detail": "Idempotency-Key is at most 100 characters."},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        data = _input(s.BookingInputSerializer, request)
+        data = validated_input(s.BookingInputSerializer, request)
         booking, created = services.book_slot(
             patient=data["patient"],
             session=data["session"],
@@ -356,7 +345,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def seen(self, request: Request, pk: Any = None) -> Response:
         booking = self.get_object()
-        data = _input(s.SeenInputSerializer, request)
+        data = validated_input(s.SeenInputSerializer, request)
         services.record_visit(booking, by=request.user, **data)
         return self._out(booking)
 
@@ -371,7 +360,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: Any = None) -> Response:
         booking = self.get_object()
-        data = _input(s.CancelBookingInputSerializer, request)
+        data = validated_input(s.CancelBookingInputSerializer, request)
         services.cancel_booking(
             booking, by=request.user, cancelled_by=data["cancelled_by"], reason=data["reason"]
         )
@@ -386,7 +375,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def reschedule(self, request: Request, pk: Any = None) -> Response:
         booking = self.get_object()
-        data = _input(s.RescheduleInputSerializer, request)
+        data = validated_input(s.RescheduleInputSerializer, request)
         new_booking = services.reschedule_booking(
             booking,
             by=request.user,
@@ -423,7 +412,7 @@ class WaitlistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         request=s.WaitlistInputSerializer, responses={201: s.WaitlistEntrySerializer, **ERRORS}
     )
     def create(self, request: Request) -> Response:
-        data = _input(s.WaitlistInputSerializer, request)
+        data = validated_input(s.WaitlistInputSerializer, request)
         entry = services.join_waitlist(
             organisation=organisation_of(request.user), by=request.user, **data
         )

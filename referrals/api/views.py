@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, parsers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
@@ -19,8 +19,10 @@ from rest_framework.response import Response
 from clinics.api.common import (
     ActionPermission,
     HistoryEntrySerializer,
+    error_responses,
     history_response_data,
     organisation_of,
+    validated_input,
 )
 from outreach.models import VisitOutcome
 from outreach.permissions import bookings_for
@@ -30,22 +32,10 @@ from referrals.models import Referral
 from referrals.permissions import chases_for, destinations_for, referrals_for
 from referrals.summary import referral_summary
 
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input: `code`, `detail` and `fields`."),
-    404: OpenApiResponse(description="Not found, or not yours to see."),
-    409: OpenApiResponse(
-        description="Conflicts with the current state: `code` says why (illegal_transition "
-        "with `allowed`, the moves that are; stale_status; not_rejected; not_chaseable)."
-    ),
-}
-
-
-def _input(serializer_class: type, request: Request, data: Any = None) -> dict[str, Any]:
-    serializer = serializer_class(
-        data=request.data if data is None else data, context={"request": request}
-    )
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+ERRORS = error_responses(
+    "illegal_transition with `allowed`, the moves that are; stale_status; not_rejected; "
+    "not_chaseable"
+)
 
 
 class RawJSONParser(parsers.BaseParser):
@@ -219,7 +209,7 @@ class ReferralViewSet(
         "priority and the destination's response target. Consent to share is required.",
     )
     def create(self, request: Request) -> Response:
-        data = dict(_input(s.ReferralInputSerializer, request))
+        data = dict(validated_input(s.ReferralInputSerializer, request))
         referral = services.create_referral(
             organisation=organisation_of(request.user), by=request.user, **data
         )
@@ -229,7 +219,7 @@ class ReferralViewSet(
         self, request: Request, service: Callable[..., Referral], input_class: type, **fixed: Any
     ) -> Response:
         referral = self.get_object()
-        data = dict(_input(input_class, request))
+        data = dict(validated_input(input_class, request))
         moved = service(referral, by=request.user, **fixed, **data)
         return self._out(moved)
 
@@ -304,7 +294,7 @@ class ReferralViewSet(
     @action(detail=True, methods=["post"])
     def lost(self, request: Request, pk: Any = None) -> Response:
         referral = self.get_object()
-        data = dict(_input(s.ReasonInputSerializer, request))
+        data = dict(validated_input(s.ReasonInputSerializer, request))
         moved = services.mark_lost_to_follow_up(
             referral,
             by=request.user,
@@ -321,7 +311,7 @@ class ReferralViewSet(
     @action(detail=True, methods=["post"], url_path="re-refer")
     def re_refer(self, request: Request, pk: Any = None) -> Response:
         referral = self.get_object()
-        data = dict(_input(s.ReReferInputSerializer, request))
+        data = dict(validated_input(s.ReReferInputSerializer, request))
         data.pop("consent_to_share")
         new = services.re_refer(referral, by=request.user, **data)
         return self._out(new, status.HTTP_201_CREATED)
@@ -342,7 +332,7 @@ class ReferralViewSet(
             return Response(s.ReferralChaseSerializer(chases, many=True).data)
         if not request.user.has_perm("referrals.add_referralchase"):
             raise exceptions.PermissionDenied()
-        data = _input(s.ChaseInputSerializer, request)
+        data = validated_input(s.ChaseInputSerializer, request)
         chase = services.record_chase(referral, by=request.user, **data)
         return Response(s.ReferralChaseSerializer(chase).data, status=status.HTTP_201_CREATED)
 
