@@ -1,0 +1,166 @@
+"""Forms of the session planner: a series' recurrence, and a cancellation with its reason."""
+
+from typing import Any
+
+from django import forms
+
+from clinics.models import ServiceType
+from clinics.permissions import mobile_units_for, staff_members_for, venues_for
+from outreach.models import Audience, BookingMode
+
+WEEKDAYS = [
+    ("0", "Monday"),
+    ("1", "Tuesday"),
+    ("2", "Wednesday"),
+    ("3", "Thursday"),
+    ("4", "Friday"),
+    ("5", "Saturday"),
+    ("6", "Sunday"),
+]
+
+
+class NHSFormMixin:
+    """Give each widget the NHS.UK frontend classes and point it at its hint and error."""
+
+    CLASSES = {
+        "select": "nhsuk-select",
+        "textarea": "nhsuk-textarea",
+        "checkboxselectmultiple": "nhsuk-checkboxes__input",
+        "radioselect": "nhsuk-radios__input",
+        "checkbox": "nhsuk-checkboxes__input",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style()
+
+    def style(self) -> None:
+        # `_errors` rather than `errors`: styling must never trigger validation itself.
+        errors = self._errors or {}
+        for name, field in self.fields.items():
+            widget = field.widget
+            kind = self[name].widget_type
+            css = self.CLASSES.get(kind, "nhsuk-input")
+            if kind not in self.CLASSES and kind in ("number", "dateinput", "timeinput"):
+                css += " nhsuk-input--width-10"
+            if name in errors:
+                css += {
+                    "nhsuk-select": " nhsuk-select--error",
+                    "nhsuk-textarea": " nhsuk-textarea--error",
+                }.get(css, " nhsuk-input--error" if css.startswith("nhsuk-input") else "")
+            widget.attrs["class"] = css
+            base = self[name].auto_id
+            described = [f"{base}-hint"] if field.help_text else []
+            if name in errors:
+                described.append(f"{base}-error")
+            if described and kind not in ("checkboxselectmultiple", "radioselect"):
+                widget.attrs["aria-describedby"] = " ".join(described)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self.style()
+
+    def add_error(self, field: Any, error: Any) -> None:
+        super().add_error(field, error)
+        self.style()
+
+
+class StaffChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        name = obj.user.get_full_name() or obj.user.get_username()
+        return f"{name} ({obj.get_role_display()})"
+
+
+class SeriesForm(NHSFormMixin, forms.Form):
+    """A recurring clinic: weekly on chosen days, every N weeks, until a date or N times."""
+
+    name = forms.CharField(max_length=200, help_text="For example, Cathedral Square bus stop.")
+    venue = forms.ModelChoiceField(queryset=None, empty_label="Choose a venue")
+    mobile_unit = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="No mobile unit", label="Mobile unit"
+    )
+    services = forms.ModelMultipleChoiceField(
+        queryset=None, widget=forms.CheckboxSelectMultiple, label="Services offered"
+    )
+    staff = StaffChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Staff",
+        help_text="Put on the rota of every session.",
+    )
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        label="Days of the week",
+        error_messages={"required": "Choose at least one day of the week."},
+    )
+    interval_weeks = forms.IntegerField(
+        min_value=1,
+        max_value=8,
+        initial=1,
+        label="Every how many weeks",
+        help_text="1 is every week, 2 is every other week.",
+    )
+    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="First date")
+    until_date = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="Last date",
+        help_text="Leave empty to keep going, or give a number of sessions instead.",
+    )
+    occurrence_limit = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=520,
+        label="Number of sessions",
+        help_text="Stop after this many sessions.",
+    )
+    start_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="Starts")
+    end_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="Ends")
+    booking_mode = forms.ChoiceField(
+        choices=BookingMode.choices, initial=BookingMode.MIXED, label="Booking"
+    )
+    slot_minutes = forms.IntegerField(
+        min_value=5, max_value=240, initial=15, label="Slot length in minutes"
+    )
+    lanes = forms.IntegerField(
+        min_value=1, max_value=20, initial=1, help_text="How many people can be seen at once."
+    )
+    walk_in_share_percent = forms.IntegerField(
+        min_value=0,
+        max_value=100,
+        initial=0,
+        label="Share held back for walk-ins, in per cent",
+    )
+    audience = forms.ChoiceField(choices=Audience.choices, initial=Audience.EVERYONE)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["venue"].queryset = venues_for(user).filter(is_active=True)
+        self.fields["mobile_unit"].queryset = mobile_units_for(user).filter(is_active=True)
+        # The catalogue of services is shared by every organisation.
+        self.fields["services"].queryset = ServiceType.objects.filter(is_active=True)
+        self.fields["staff"].queryset = (
+            staff_members_for(user)
+            .filter(is_active=True, user__is_active=True)
+            .order_by("user__first_name", "user__last_name")
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start_time"), data.get("end_time")
+        if start and end and end <= start:
+            self.add_error("end_time", "The session must end after it starts.")
+        return data
+
+
+class CancelSessionForm(NHSFormMixin, forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        label="Why is this session cancelled?",
+        help_text="Kept with the session's history: leave out anyone's personal details.",
+        error_messages={"required": "Say why the session is cancelled."},
+    )
