@@ -35,6 +35,25 @@ NAVIGATION: list[NavItem] = [
         frozenset({NURSE, COORDINATOR}),
         ("clinics_web:",),
     ),
+    NavItem(
+        "Planner",
+        "planner",
+        frozenset({COORDINATOR, ADMIN}),
+        ("planner-series", "planner-series-create", "planner-session", "planner-session-cancel"),
+    ),
+    NavItem(
+        "Referrals",
+        "referral-board",
+        frozenset({COORDINATOR, ADMIN}),
+        ("board-referral", "board-referral-move", "board-referral-chase"),
+    ),
+    NavItem(
+        "Directory",
+        "directory",
+        frozenset({COORDINATOR, ADMIN}),
+        ("directory-add", "directory-detail", "directory-edit"),
+    ),
+    NavItem("Messages", "message-log", frozenset({COORDINATOR, ADMIN})),
 ]
 
 # Where "/" sends each role; a role not listed sees the home page.

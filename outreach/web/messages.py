@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from clinics.domain import DomainError
 from clinics.models import ContactPoint
 from clinics.permissions import sees_everything, staff_for
+from config.forms import NHSFormMixin
 from outreach.messaging import outbox
 from outreach.messaging.api import mask
 from outreach.models import Message
@@ -30,7 +31,7 @@ from outreach.web.planner import is_htmx
 PAGE_SIZE = 50
 
 
-class MessageFilterForm(forms.Form):
+class MessageFilterForm(NHSFormMixin, forms.Form):
     status = forms.ChoiceField(
         choices=[("", "Any status"), *Message.Status.choices], required=False
     )
@@ -38,10 +39,14 @@ class MessageFilterForm(forms.Form):
         choices=[("", "Any channel"), *ContactPoint.Channel.choices], required=False
     )
     date_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def clean(self) -> dict[str, Any]:

@@ -34,7 +34,8 @@ CONFLICT_FIELDS = {"unit_clash": "mobile_unit", "staff_clash": "staff"}
 
 
 def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
+    # Set by django_htmx's middleware: true when htmx asked for a fragment of the page.
+    return bool(getattr(request, "htmx", False))
 
 
 def _anchor(raw: str) -> date:

@@ -6,6 +6,7 @@ from django import forms
 
 from clinics.models import ServiceType
 from clinics.permissions import mobile_units_for, staff_members_for, venues_for
+from config.forms import NHSFormMixin
 from outreach.models import Audience, BookingMode
 
 WEEKDAYS = [
@@ -17,52 +18,6 @@ WEEKDAYS = [
     ("5", "Saturday"),
     ("6", "Sunday"),
 ]
-
-
-class NHSFormMixin:
-    """Give each widget the NHS.UK frontend classes and point it at its hint and error."""
-
-    CLASSES = {
-        "select": "nhsuk-select",
-        "textarea": "nhsuk-textarea",
-        "checkboxselectmultiple": "nhsuk-checkboxes__input",
-        "radioselect": "nhsuk-radios__input",
-        "checkbox": "nhsuk-checkboxes__input",
-    }
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.style()
-
-    def style(self) -> None:
-        # `_errors` rather than `errors`: styling must never trigger validation itself.
-        errors = self._errors or {}
-        for name, field in self.fields.items():
-            widget = field.widget
-            kind = self[name].widget_type
-            css = self.CLASSES.get(kind, "nhsuk-input")
-            if kind not in self.CLASSES and kind in ("number", "dateinput", "timeinput"):
-                css += " nhsuk-input--width-10"
-            if name in errors:
-                css += {
-                    "nhsuk-select": " nhsuk-select--error",
-                    "nhsuk-textarea": " nhsuk-textarea--error",
-                }.get(css, " nhsuk-input--error" if css.startswith("nhsuk-input") else "")
-            widget.attrs["class"] = css
-            base = self[name].auto_id
-            described = [f"{base}-hint"] if field.help_text else []
-            if name in errors:
-                described.append(f"{base}-error")
-            if described and kind not in ("checkboxselectmultiple", "radioselect"):
-                widget.attrs["aria-describedby"] = " ".join(described)
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        self.style()
-
-    def add_error(self, field: Any, error: Any) -> None:
-        super().add_error(field, error)
-        self.style()
 
 
 class StaffChoiceField(forms.ModelMultipleChoiceField):
@@ -103,10 +58,12 @@ class SeriesForm(NHSFormMixin, forms.Form):
         label="Every how many weeks",
         help_text="1 is every week, 2 is every other week.",
     )
-    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="First date")
+    start_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="First date"
+    )
     until_date = forms.DateField(
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         label="Last date",
         help_text="Leave empty to keep going, or give a number of sessions instead.",
     )
@@ -117,8 +74,12 @@ class SeriesForm(NHSFormMixin, forms.Form):
         label="Number of sessions",
         help_text="Stop after this many sessions.",
     )
-    start_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="Starts")
-    end_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="Ends")
+    start_time = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="Starts"
+    )
+    end_time = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="Ends"
+    )
     booking_mode = forms.ChoiceField(
         choices=BookingMode.choices, initial=BookingMode.MIXED, label="Booking"
     )

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clinics.domain import DomainError
+from clinics.domain import DomainError, IllegalTransition
 from referrals import services
 from referrals.models import Referral
 from referrals.permissions import chases_for, get_referral_for, referrals_for
@@ -43,7 +43,8 @@ COUNT_KEYS = {
 
 
 def is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
+    # Set by django_htmx's middleware: true when htmx asked for a fragment of the page.
+    return bool(getattr(request, "htmx", False))
 
 
 def worklist(name: str, referrals: Any, *, user: Any, now: Any) -> Any:
@@ -168,15 +169,12 @@ def _detail_context(request: HttpRequest, referral: Referral, **extra: Any) -> d
         "may_chase": request.user.has_perm("referrals.add_referralchase")
         and referral.status in services.CHASEABLE,
         "timeline": timeline(referral),
-        "stale": extra.get("stale"),
+        "problem": extra.get("problem"),
     }
 
 
 def _scoped(request: HttpRequest, pk: int) -> Referral:
-    return get_referral_for(
-        request.user,
-        pk,
-    )
+    return get_referral_for(request.user, pk)
 
 
 @login_required
@@ -203,23 +201,39 @@ def referral_move(request: HttpRequest, pk: int, to: str) -> HttpResponse:
     try:
         _call_service(referral, to, by=request.user, **data)
     except DomainError as error:
-        fresh = _scoped(request, pk)
-        if error.code == "stale_status" or fresh.status != data["expected_status"]:
-            stale = (
-                f"Someone else moved this referral to '{fresh.get_status_display()}' while "
-                "you were looking at it, so your change was not made. Here it is as it is "
-                "now: check it and choose again."
-            )
-            context = _detail_context(request, fresh, stale=stale)
-            return render(request, "referrals/board/detail.html", context, status=409)
-        form.add_error(None, error.detail)
-        for name, message in (error.extra.get("fields") or {}).items():
-            if name in form.fields:
-                form.add_error(name, message)
-        context = _detail_context(request, fresh, failed_move=to, failed_form=form)
-        return render(request, "referrals/board/detail.html", context, status=error.status_code)
+        return _refused(request, pk, to, form, data["expected_status"], error)
     messages.success(request, f"Referral #{referral.pk}: {MOVES[to]['label'].lower()} done.")
     return redirect("board-referral", pk=referral.pk)
+
+
+def _refused(
+    request: HttpRequest, pk: int, to: str, form: Any, expected: str, error: DomainError
+) -> HttpResponse:
+    """Explain a refused move on the referral as it is now, keeping what was typed."""
+    fresh = _scoped(request, pk)
+    if error.code == "stale_status" or fresh.status != expected:
+        problem = (
+            "Someone else moved it",
+            f"Someone else moved this referral to '{fresh.get_status_display()}' while you "
+            "were looking at it, so your change was not made. Here it is as it is now: check "
+            "it and choose again.",
+        )
+        context = _detail_context(request, fresh, problem=problem)
+        return render(request, "referrals/board/detail.html", context, status=409)
+    if isinstance(error, IllegalTransition):
+        problem = (
+            "This move cannot be made",
+            f"This referral is {fresh.get_status_display().lower()}, so it cannot move to "
+            f"'{Referral.Status(to).label}'.",
+        )
+        context = _detail_context(request, fresh, problem=problem)
+        return render(request, "referrals/board/detail.html", context, status=409)
+    form.add_error(None, error.detail)
+    for name, message in (error.extra.get("fields") or {}).items():
+        if name in form.fields:
+            form.add_error(name, message)
+    context = _detail_context(request, fresh, failed_move=to, failed_form=form)
+    return render(request, "referrals/board/detail.html", context, status=error.status_code)
 
 
 def _call_service(referral: Referral, to: str, *, by: Any, expected_status: str, **data: Any):
@@ -255,7 +269,9 @@ def referral_chase(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.record_chase(referral, by=request.user, **form.cleaned_data)
         except DomainError as error:
-            form.add_error(None, error.detail)
+            problem = ("This referral cannot be chased", error.detail)
+            context = _detail_context(request, _scoped(request, pk), problem=problem)
+            return render(request, "referrals/board/detail.html", context, status=409)
         else:
             fresh = _scoped(request, pk)
             note = (

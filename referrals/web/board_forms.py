@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from outreach.web.planner_forms import NHSFormMixin
+from config.forms import NHSFormMixin
 from referrals.models import Destination, Referral, ReferralChase
 
 Status = Referral.Status
