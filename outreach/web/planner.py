@@ -8,6 +8,7 @@ organisation's session or series is a 404.
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, Exists, OuterRef, Q
@@ -79,13 +80,18 @@ def planner(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def series_create(request: HttpRequest) -> HttpResponse:
     """Plan a recurring clinic; a clash refused by the service is shown next to its field."""
-    form = SeriesForm(request.POST or None, user=request.user, initial=_series_initial(request))
+    form = SeriesForm(
+        request.POST if request.method == "POST" else None,
+        user=request.user,
+        initial=_series_initial(request),
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid() and _create_series(request, form):
             return redirect("planner-series", pk=form.series.pk)
         status = 400
-    return render(request, "outreach/planner/series_form.html", {"form": form}, status=status)
+    context = {"form": form, "horizon_weeks": settings.OUTREACH_SERIES_HORIZON_WEEKS}
+    return render(request, "outreach/planner/series_form.html", context, status=status)
 
 
 def _series_initial(request: HttpRequest) -> dict[str, Any]:
@@ -211,7 +217,7 @@ def people_to_tell(user: Any, session: OutreachSession) -> dict[str, int]:
 def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel one occurrence with a reason; booked patients are told through the outbox."""
     session = get_session_for(request.user, pk)
-    form = CancelSessionForm(request.POST or None)
+    form = CancelSessionForm(request.POST if request.method == "POST" else None)
     status = 200
     counts = people_to_tell(request.user, session)
     if request.method == "POST":

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from clinics.models import ServiceType
+from clinics.models import ServiceType, StaffMember
 from clinics.permissions import mobile_units_for, staff_members_for, venues_for
 from config.forms import NHSFormMixin
 from outreach.models import Audience, BookingMode
@@ -29,13 +29,27 @@ class StaffChoiceField(forms.ModelMultipleChoiceField):
 class SeriesForm(NHSFormMixin, forms.Form):
     """A recurring clinic: weekly on chosen days, every N weeks, until a date or N times."""
 
-    name = forms.CharField(max_length=200, help_text="For example, Cathedral Square bus stop.")
-    venue = forms.ModelChoiceField(queryset=None, empty_label="Choose a venue")
+    name = forms.CharField(
+        max_length=200,
+        help_text="For example, Cathedral Square bus stop.",
+        error_messages={"required": "Enter a name for the series."},
+    )
+    venue = forms.ModelChoiceField(
+        queryset=None,
+        empty_label="Choose a venue",
+        error_messages={
+            "required": "Choose the venue.",
+            "invalid_choice": "Choose a venue from the list.",
+        },
+    )
     mobile_unit = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="No mobile unit", label="Mobile unit"
     )
     services = forms.ModelMultipleChoiceField(
-        queryset=None, widget=forms.CheckboxSelectMultiple, label="Services offered"
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        label="Services offered",
+        error_messages={"required": "Choose at least one service."},
     )
     staff = StaffChoiceField(
         queryset=None,
@@ -59,7 +73,9 @@ class SeriesForm(NHSFormMixin, forms.Form):
         help_text="1 is every week, 2 is every other week.",
     )
     start_date = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="First date"
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        label="First date",
+        error_messages={"required": "Enter the first date."},
     )
     until_date = forms.DateField(
         required=False,
@@ -75,10 +91,14 @@ class SeriesForm(NHSFormMixin, forms.Form):
         help_text="Stop after this many sessions.",
     )
     start_time = forms.TimeField(
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="Starts"
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        label="Starts",
+        error_messages={"required": "Enter the time the sessions start."},
     )
     end_time = forms.TimeField(
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), label="Ends"
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        label="Ends",
+        error_messages={"required": "Enter the time the sessions end."},
     )
     booking_mode = forms.ChoiceField(
         choices=BookingMode.choices, initial=BookingMode.MIXED, label="Booking"
@@ -104,8 +124,9 @@ class SeriesForm(NHSFormMixin, forms.Form):
         # The catalogue of services is shared by every organisation.
         self.fields["services"].queryset = ServiceType.objects.filter(is_active=True)
         self.fields["staff"].queryset = (
+            # The rota is the people who see patients: nurses, HCAs and outreach workers.
             staff_members_for(user)
-            .filter(is_active=True, user__is_active=True)
+            .filter(is_active=True, user__is_active=True, role__in=StaffMember.CLINICAL_ROLES)
             .order_by("user__first_name", "user__last_name")
         )
 

@@ -5,7 +5,7 @@ Every move goes through referrals.services with the status the coordinator saw
 in a sentence, that someone else moved it, instead of overwriting a state they never saw.
 """
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -148,6 +148,10 @@ def _shown(field: Any, value: Any) -> str:
         return "none"
     if field is not None and field.choices:
         return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, datetime):
+        return f"{timezone.localtime(value):%d %b %Y %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%d %b %Y}"
     if field is not None and field.is_relation:
         return f"#{value}"
     return str(value)
@@ -199,10 +203,10 @@ def referral_move(request: HttpRequest, pk: int, to: str) -> HttpResponse:
         return render(request, "referrals/board/detail.html", context, status=400)
     data = dict(form.cleaned_data)
     try:
-        _call_service(referral, to, by=request.user, **data)
+        moved = _call_service(referral, to, by=request.user, **data)
     except DomainError as error:
         return _refused(request, pk, to, form, data["expected_status"], error)
-    messages.success(request, f"Referral #{referral.pk}: {MOVES[to]['label'].lower()} done.")
+    messages.success(request, f"Referral #{moved.pk} is now {moved.get_status_display().lower()}.")
     return redirect("board-referral", pk=referral.pk)
 
 
@@ -236,7 +240,9 @@ def _refused(
     return render(request, "referrals/board/detail.html", context, status=error.status_code)
 
 
-def _call_service(referral: Referral, to: str, *, by: Any, expected_status: str, **data: Any):
+def _call_service(
+    referral: Referral, to: str, *, by: Any, expected_status: str, **data: Any
+) -> Referral:
     Status = Referral.Status
     common = {"by": by, "expected_status": expected_status}
     if to == Status.SENT:

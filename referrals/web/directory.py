@@ -92,7 +92,7 @@ def _save(request: HttpRequest, form: DestinationForm, destination: Destination 
 @permission_required("referrals.add_destination", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def destination_create(request: HttpRequest) -> HttpResponse:
-    form = DestinationForm(request.POST or None)
+    form = DestinationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         saved = _save(request, form, None)
         if saved is not None:
@@ -107,7 +107,7 @@ def destination_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def destination_edit(request: HttpRequest, pk: int) -> HttpResponse:
     destination = get_object_or_404(destinations_for(request.user), pk=pk)
-    form = DestinationForm(request.POST or None, instance=destination)
+    form = DestinationForm(request.POST if request.method == "POST" else None, instance=destination)
     if request.method == "POST" and form.is_valid():
         saved = _save(request, form, destination)
         if saved is not None:

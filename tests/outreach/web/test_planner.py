@@ -478,3 +478,26 @@ def test_the_session_page_shows_its_details_and_the_cancel_button(
     ).content.decode()
     assert "Bus at the square" in html
     assert "Cancel this session" in html
+
+
+def test_an_empty_form_says_what_each_field_needs(clock, coordinator_client):
+    response = coordinator_client.post(reverse("planner-series-create"), {})
+    errors = response.context["form"].errors
+    assert errors["name"] == ["Enter a name for the series."]
+    assert errors["venue"] == ["Choose the venue."]
+    assert errors["services"] == ["Choose at least one service."]
+    assert errors["start_time"] == ["Enter the time the sessions start."]
+
+
+def test_the_rota_offers_the_people_who_see_patients(
+    clock, organisation, coordinator, coordinator_client, make_staff
+):
+    nurse = make_staff(organisation, StaffMember.Role.NURSE)
+    make_staff(factories.OrganisationFactory(), StaffMember.Role.NURSE)
+    choices = list(
+        coordinator_client.get(reverse("planner-series-create"))
+        .context["form"]
+        .fields["staff"]
+        .queryset
+    )
+    assert choices == [nurse]
