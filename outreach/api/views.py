@@ -218,7 +218,13 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """The walk-in queue in arrival order; POST adds someone who has just walked in."""
         session = self.get_object()
         if request.method == "GET":
-            queue = services.walk_in_queue(session).select_related("patient", "service_type")
+            # Through the scope: a sensitive service's walk-ins stay hidden without the permission.
+            queue = (
+                bookings_for(request.user)
+                .filter(pk__in=services.walk_in_queue(session).values("pk"))
+                .select_related("patient", "service_type")
+                .order_by("arrived_at", "id")
+            )
             return Response(s.BookingSerializer(queue, many=True).data)
         data = validated_input(s.WalkInInputSerializer, request)
         booking = services.add_walk_in(
