@@ -5,6 +5,7 @@ from rest_framework.serializers import BaseSerializer
 
 from clinics import services
 from clinics.api.common import ActionPermission, organisation_of
+from clinics.api.patient_records import PatientRecordsMixin
 from clinics.api.serializers import (
     MobileUnitSerializer,
     PatientSerializer,
@@ -64,13 +65,17 @@ class StaffMemberViewSet(viewsets.ReadOnlyModelViewSet):
     ]
 )
 class PatientViewSet(
+    PatientRecordsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """People your organisation has registered. Another organisation's record is a 404."""
+    """People your organisation has registered, and those a data-sharing agreement shares with it.
+
+    Another organisation's record is a 404. Every read is in the access log.
+    """
 
     serializer_class = PatientSerializer
     permission_classes = [ActionPermission]
@@ -78,6 +83,9 @@ class PatientViewSet(
     action_permissions = {
         "create": "clinics.add_patient",
         "partial_update": "clinics.change_patient",
+        "access_log": "clinics.view_accesslogentry",
+        "export": "clinics.export_patient",
+        "anonymise": "clinics.anonymise_patient",
     }
 
     def get_queryset(self) -> QuerySet:
