@@ -84,6 +84,48 @@ class SubjectAccessExportSerializer(serializers.Serializer):
     access_log = serializers.ListField(child=serializers.DictField())
 
 
+def patient_ids_in(data: Any, depth: int = 0) -> set[int]:
+    """The `patient` ids in a response body: rows, pages and nested lists (a session's day)."""
+    found: set[int] = set()
+    if depth > 3:
+        return found
+    if isinstance(data, dict):
+        if isinstance(data.get("patient"), int):
+            found.add(data["patient"])
+        for value in data.values():
+            if isinstance(value, list | dict):
+                found |= patient_ids_in(value, depth + 1)
+    elif isinstance(data, list):
+        for item in data:
+            found |= patient_ids_in(item, depth + 1)
+    return found
+
+
+class PatientReadLogMixin:
+    """For viewsets whose rows name a patient (bookings, referrals, messages, the waiting list).
+
+    Every successful GET whose body names patients is one access log entry naming them all:
+    a view for one record, a list otherwise, and the history of a record as a history read.
+    """
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        if request.method != "GET" or not 200 <= response.status_code < 300:
+            return response
+        if getattr(self, "action", None) == "history":
+            instance = self.get_object()  # type: ignore[attr-defined]
+            ids = {instance.patient_id} if getattr(instance, "patient_id", None) else set()
+            action = Action.HISTORY
+        else:
+            ids = patient_ids_in(response.data)
+            single = getattr(self, "detail", False) and len(ids) == 1
+            action = Action.VIEW if single else Action.LIST
+        record_patient_access(request, ids, action=action, via=API)
+        return response
+
+
 def _ids_on_page(data: Any) -> list[int]:
     rows = data.get("results", []) if isinstance(data, dict) else data
     return [row["id"] for row in rows]
@@ -124,7 +166,7 @@ class PatientRecordsMixin:
             "for their organisation's patients. Logged in the access log."
         ),
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def history(self, request: Request, pk: Any = None) -> Response:
         user = request.user
         patient = (
@@ -143,12 +185,18 @@ class PatientRecordsMixin:
             "coordinators and admins of the patient's organisation."
         ),
     )
-    @action(detail=True, methods=["get"], url_path="access-log")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="access-log",
+        pagination_class=AccessLogPagination,
+        filter_backends=[],
+    )
     def access_log(self, request: Request, pk: Any = None) -> Response:
         patient = get_object_or_404(audited_patients_for(request.user), pk=pk)
-        paginator = AccessLogPagination()
-        page = paginator.paginate_queryset(entries_about(patient.pk), request, view=self)
-        return paginator.get_paginated_response(AccessLogEntrySerializer(page, many=True).data)
+        page = self.paginate_queryset(entries_about(patient.pk))  # type: ignore[attr-defined]
+        data = AccessLogEntrySerializer(page, many=True).data
+        return self.get_paginated_response(data)  # type: ignore[attr-defined]
 
     @extend_schema(
         responses={200: SubjectAccessExportSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND},
@@ -158,7 +206,7 @@ class PatientRecordsMixin:
             "export must be complete). Logged in the access log as an export."
         ),
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def export(self, request: Request, pk: Any = None) -> Response:
         patient = self._own_patient()
         if not sees_sensitive_services(request.user):
@@ -189,7 +237,7 @@ class PatientRecordsMixin:
             "reporting. Refused while care is in progress."
         ),
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], filter_backends=[])
     def anonymise(self, request: Request, pk: Any = None) -> Response:
         patient = anonymise_patient(self._own_patient(), by=request.user)
         return Response(PatientSerializer(patient).data)

@@ -1,5 +1,5 @@
 from django.db.models import Q, QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.serializers import BaseSerializer
 
@@ -57,12 +57,14 @@ class StaffMemberViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter(
-            "search", str, description="Part of a name, or an NHS number (spaces allowed)."
-        )
-    ]
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "search", str, description="Part of a name, or an NHS number (spaces allowed)."
+            )
+        ]
+    )
 )
 class PatientViewSet(
     PatientRecordsMixin,

@@ -20,6 +20,7 @@ from clinics.api.common import (
     organisation_of,
     validated_input,
 )
+from clinics.api.patient_records import PatientReadLogMixin
 from outreach import availability, services
 from outreach.api import serializers as s
 from outreach.models import Booking, OutreachSession, StaffAssignment
@@ -71,7 +72,12 @@ class SessionSeriesViewSet(
         return Response(s.SessionSeriesSerializer(series).data, status=status.HTTP_201_CREATED)
 
 
-class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SessionViewSet(
+    PatientReadLogMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Outreach sessions. Status changes through the POST actions only."""
 
     serializer_class = s.OutreachSessionSerializer
@@ -275,7 +281,12 @@ class SlotSearchView(APIView):
         return Response(s.SlotSerializer(found, many=True).data)
 
 
-class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BookingViewSet(
+    PatientReadLogMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Bookings. Create with POST; every status change is a POST action."""
 
     serializer_class = s.BookingSerializer
@@ -398,7 +409,12 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(history_response_data(self.get_object()))
 
 
-class WaitlistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class WaitlistViewSet(
+    PatientReadLogMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """People waiting for a service; a cancellation offers the freed slot to the first."""
 
     serializer_class = s.WaitlistEntrySerializer

@@ -229,3 +229,24 @@ def test_the_admin_logs_its_patient_pages(clock, organisation, make_staff, clien
     client.get("/admin/clinics/patient/")
     client.get(f"/admin/clinics/patient/{patient.pk}/change/")
     assert [(e.action, e.via) for e in _entries()] == [("list", "admin"), ("view", "admin")]
+
+
+def test_bookings_referrals_and_messages_that_name_patients_are_logged(
+    clock, organisation, nurse_client
+):
+    session = factories.OutreachSessionFactory(organisation=organisation)
+    bookings = factories.BookingFactory.create_batch(
+        2, session=session, lane=factories.factory.Iterator([1, 2])
+    )
+    referral = factories.ReferralFactory(organisation=organisation, patient=bookings[0].patient)
+    nurse_client.get("/api/v1/bookings/")
+    nurse_client.get(f"/api/v1/bookings/{bookings[1].pk}/")
+    nurse_client.get(f"/api/v1/referrals/{referral.pk}/history/")
+    nurse_client.get(f"/api/v1/sessions/{session.pk}/day/")
+    nurse_client.get(f"/api/v1/sessions/{session.pk}/")  # names nobody: not logged
+    listed, viewed, history, day = _entries()
+    assert (listed.action, listed.patient_ids) == ("list", sorted(b.patient_id for b in bookings))
+    assert (viewed.action, viewed.patient_id) == ("view", bookings[1].patient_id)
+    assert (history.action, history.patient_id) == ("history", referral.patient_id)
+    assert day.path == f"/api/v1/sessions/{session.pk}/day/"
+    assert sorted(day.patient_ids) == sorted(b.patient_id for b in bookings)
