@@ -6,6 +6,7 @@ A mixin of PatientViewSet, so each is under /api/v1/patients/{id}/.
 
 from typing import Any
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -174,7 +175,7 @@ class PatientRecordsMixin:
             or audited_patients_for(user).filter(pk=pk).first()
         )
         if patient is None:
-            get_object_or_404(Patient.objects.none())
+            raise Http404
         record_patient_access(request, patient, action=Action.HISTORY, via=API)
         return Response(history_response_data(patient))
 
