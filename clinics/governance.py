@@ -137,7 +137,9 @@ class AccessLogQuerySet(models.QuerySet["AccessLogEntry"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnly("Access log entries cannot be deleted.")
 
-    _raw_delete = delete
+    def _raw_delete(self, using: str) -> int:
+        # The collector's fast path for cascades: refused like any other delete.
+        raise AppendOnly("Access log entries cannot be deleted.")
 
 
 class AccessLogEntry(models.Model):
