@@ -20,7 +20,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from clinics.access_log import record_patient_access
 from clinics.domain import DomainError
+from clinics.governance import AccessLogEntry
 from clinics.models import (
     ContactPoint,
     MobileUnit,
@@ -463,7 +465,14 @@ class PatientAdmin(OrganisationOwnedMixin, AuditedAdmin):
     search_fields = ("preferred_name", "legal_name", "=nhs_number", "postcode")
     ordering = ("preferred_name", "id")
     show_full_result_count = False
-    readonly_fields = ("merged_into", "created_by", "created_at", "updated_at")
+    readonly_fields = (
+        "merged_into",
+        "created_by",
+        "postcode_district",
+        "anonymised_at",
+        "created_at",
+        "updated_at",
+    )
     inlines = (ContactPointInline,)
     fieldsets = (
         (
@@ -498,11 +507,47 @@ class PatientAdmin(OrganisationOwnedMixin, AuditedAdmin):
         (
             "Record",
             {
-                "fields": ("organisation", "merged_into", "created_by", "created_at", "updated_at"),
+                "fields": (
+                    "organisation",
+                    "merged_into",
+                    "created_by",
+                    "postcode_district",
+                    "anonymised_at",
+                    "created_at",
+                    "updated_at",
+                ),
                 "description": "Duplicates are merged from the patient record screen, not here.",
             },
         ),
     )
+
+    # Every look at a patient in the admin is in the access log, like the API and web app.
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            action = (
+                AccessLogEntry.Action.SEARCH if changelist.query else AccessLogEntry.Action.LIST
+            )
+            record_patient_access(
+                request, list(changelist.result_list), action=action, via=AccessLogEntry.Via.ADMIN
+            )
+        return response
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        patient = getattr(response, "context_data", {}).get("original")
+        if request.method == "GET" and patient is not None:
+            record_patient_access(
+                request, patient, action=AccessLogEntry.Action.VIEW, via=AccessLogEntry.Via.ADMIN
+            )
+        return response
 
     def save_model(
         self, request: HttpRequest, obj: Patient, form: forms.Form, change: bool
@@ -552,5 +597,6 @@ class ContactPointAdmin(ScopedAdmin):
         super().save_model(request, obj, form, change)
 
 
-# The user admin lives in its own module; importing it here registers it.
-from clinics import user_admin  # noqa: E402, F401
+# The user admin, the data-sharing agreements and the access log live in their own modules;
+# importing them here registers them.
+from clinics import governance_admin, user_admin  # noqa: E402, F401

@@ -86,7 +86,9 @@ class ServiceType(models.Model):
     sensitive = models.BooleanField(
         default=False,
         help_text=(
-            "Reminders for this service use discreet wording: no service, clinic or venue name."
+            "Reminders use discreet wording (no service, clinic or venue name), and its "
+            "bookings, outcomes, referrals and messages are seen only by staff allowed to see "
+            "sensitive services."
         ),
     )
     reminder_offsets_hours = models.JSONField(
@@ -98,6 +100,12 @@ class ServiceType(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            (
+                "view_sensitive_services",
+                "Can see bookings, outcomes, referrals and messages of sensitive services",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(default_duration_minutes__gte=5, default_duration_minutes__lte=240),
@@ -138,6 +146,7 @@ class StaffMemberRole(models.TextChoices):
     COORDINATOR = "coordinator", "Coordinator"
     ADMIN = "admin", "Administrator"
     ANALYST = "analyst", "Analyst"
+    AUDITOR = "auditor", "Auditor"
 
 
 class StaffMember(models.Model):
@@ -151,6 +160,7 @@ class StaffMember(models.Model):
         Role.COORDINATOR: "coordinator",
         Role.ADMIN: "admin",
         Role.ANALYST: "analyst",
+        Role.AUDITOR: "auditor",
     }
     CLINICAL_ROLES = {Role.NURSE, Role.HCA, Role.OUTREACH_WORKER}
 
@@ -411,6 +421,14 @@ class Patient(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    postcode_district = models.CharField(
+        max_length=4,
+        blank=True,
+        help_text="The outward part of the postcode, kept for area reporting once anonymised.",
+    )
+    anonymised_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the identifying details were removed for good."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -419,6 +437,10 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["preferred_name", "id"]
+        permissions = [
+            ("export_patient", "Can export everything held about a patient (subject access)"),
+            ("anonymise_patient", "Can anonymise a patient"),
+        ]
         constraints = [
             choices_check("housing_status", PatientHousing, "patient_housing_status_valid"),
             choices_check(
@@ -558,3 +580,7 @@ class ContactPoint(models.Model):
                 validate_email(self.value)
             except ValidationError:
                 raise ValidationError({"value": "Enter an email address."}) from None
+
+
+# Registered in this app; defined apart to keep this module to the care records themselves.
+from clinics.governance import AccessLogEntry, DataSharingAgreement  # noqa: E402, F401

@@ -2,15 +2,33 @@
 
 Every list and detail (admin, API, web) starts from these helpers, so a record of another
 organisation is simply not there: a 404, never a 403 that confirms it exists.
+
+Three rules meet here (docs/access-control.md):
+- organisation scope: staff see their own organisation's records, widened by the data-sharing
+  agreements in force today (London date) with their organisation as the receiving party;
+- person-level data: analysts and auditors see no lists of people (aggregates, and for
+  auditors the access log and history of their organisation's patients);
+- sensitive services: bookings, outcomes, waiting-list entries, referrals and messages of a
+  sensitive service are hidden from staff without `clinics.view_sensitive_services`.
 """
 
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Case, F, Q, QuerySet, When
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
+from clinics.governance import DataSharingAgreement, SharingRecords
 from clinics.models import ContactPoint, MobileUnit, Organisation, Patient, StaffMember, Venue
+
+SENSITIVE_PERMISSION = "clinics.view_sensitive_services"
+ACCESS_LOG_PERMISSION = "clinics.view_accesslogentry"
+# Roles that never see lists of people: analysts work with aggregates, auditors with the log.
+_NO_PERSON_LEVEL = {StaffMember.Role.ANALYST, StaffMember.Role.AUDITOR}
 
 
 def staff_for(user: Any) -> StaffMember | None:
@@ -27,38 +45,112 @@ def sees_everything(user: Any) -> bool:
 
 
 def organisation_ids_for(user: Any) -> list[int]:
-    """The organisations whose records `user` may see (later widened by sharing agreements)."""
+    """The user's own organisation: where their new records go and what they administer."""
     staff = staff_for(user)
     if staff is None or not staff.is_active or not user.is_active:
         return []
     return [staff.organisation_id]
 
 
+def london_today() -> date:
+    return timezone.now().astimezone(ZoneInfo(settings.OUTREACH_TIME_ZONE)).date()
+
+
+def partner_organisation_ids(organisation_id: int, records: str) -> QuerySet:
+    """A subquery of the organisations sharing `records` with `organisation_id` today.
+
+    The sharing party of a one-way agreement received by the organisation, and the other party
+    of a reciprocal one on either side. A CARE agreement also covers patient records. Used as
+    `field__in=<this>`, it is one uncorrelated subquery, not a check per row.
+    """
+    levels = [SharingRecords.CARE]
+    if records == SharingRecords.PATIENTS:
+        levels.append(SharingRecords.PATIENTS)
+    return (
+        DataSharingAgreement.objects.in_force(london_today())
+        .filter(records__in=levels)
+        .filter(
+            Q(receiving_organisation_id=organisation_id)
+            | Q(sharing_organisation_id=organisation_id, reciprocal=True)
+        )
+        .annotate(
+            partner=Case(
+                When(receiving_organisation_id=organisation_id, then=F("sharing_organisation_id")),
+                default=F("receiving_organisation_id"),
+            )
+        )
+        .values("partner")
+    )
+
+
 def sees_person_level_data(user: Any) -> bool:
-    """Analysts work with aggregates only; every other active role sees records."""
+    """Analysts and auditors see no lists of people; every other active role sees records."""
     if sees_everything(user):
         return True
     staff = staff_for(user)
-    return staff is not None and staff.role != StaffMember.Role.ANALYST
+    return staff is not None and staff.role not in _NO_PERSON_LEVEL
+
+
+def sees_sensitive_services(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.has_perm(SENSITIVE_PERMISSION))
 
 
 def scope_to_organisation(
-    queryset: QuerySet, user: Any, *, field: str = "organisation", person_level: bool = True
+    queryset: QuerySet,
+    user: Any,
+    *,
+    field: str = "organisation",
+    person_level: bool = True,
+    shared: str | None = None,
 ) -> QuerySet:
-    """Filter `queryset` to rows whose `field` is one of the user's organisations."""
+    """Filter `queryset` to rows whose `field` is the user's organisation.
+
+    `shared` names the records (SharingRecords) an agreement must cover to widen the scope to
+    a partner organisation's rows; None keeps the scope to the user's own organisation.
+    """
     if sees_everything(user):
         return queryset
     if person_level and not sees_person_level_data(user):
         return queryset.none()
-    return queryset.filter(**{f"{field}__in": organisation_ids_for(user)})
+    own = organisation_ids_for(user)
+    if not own:
+        return queryset.none()
+    if shared is None:
+        return queryset.filter(**{field: own[0]})
+    partners = partner_organisation_ids(own[0], shared)
+    return queryset.filter(Q(**{field: own[0]}) | Q(**{f"{field}__in": partners}))
+
+
+def hide_sensitive(queryset: QuerySet, user: Any, *flags: str) -> QuerySet:
+    """Leave out rows where any of `flags` (paths to a `sensitive` flag) is true.
+
+    Each path runs through foreign keys only, so this is a join, and a row whose path is empty
+    (a referral not made from a booking) stays visible.
+    """
+    if sees_sensitive_services(user):
+        return queryset
+    for flag in flags:
+        queryset = queryset.exclude(**{flag: True})
+    return queryset
 
 
 def patients_for(user: Any) -> QuerySet[Patient]:
-    return scope_to_organisation(Patient.objects.all(), user)
+    return scope_to_organisation(Patient.objects.all(), user, shared=SharingRecords.PATIENTS)
 
 
 def get_patient_for(user: Any, pk: Any) -> Patient:
     return get_object_or_404(patients_for(user), pk=pk)
+
+
+def audited_patients_for(user: Any) -> QuerySet[Patient]:
+    """Patients whose access log and history the user may read: their own organisation's.
+
+    Auditors, coordinators and admins hold the access log permission. Sharing agreements do
+    not widen this: the controlling organisation answers for who looked at its records.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.has_perm(ACCESS_LOG_PERMISSION):
+        return Patient.objects.none()
+    return scope_to_organisation(Patient.objects.all(), user, person_level=False)
 
 
 def organisations_for(user: Any) -> QuerySet[Organisation]:
@@ -79,7 +171,25 @@ def staff_members_for(user: Any) -> QuerySet[StaffMember]:
 
 
 def contact_points_for(user: Any) -> QuerySet[ContactPoint]:
-    return scope_to_organisation(ContactPoint.objects.all(), user, field="patient__organisation")
+    return scope_to_organisation(
+        ContactPoint.objects.all(),
+        user,
+        field="patient__organisation",
+        shared=SharingRecords.PATIENTS,
+    )
+
+
+def agreements_for(user: Any) -> QuerySet[DataSharingAgreement]:
+    """Agreements the user's organisation is a party to (administration and audit)."""
+    agreements = DataSharingAgreement.objects.select_related(
+        "sharing_organisation", "receiving_organisation"
+    )
+    if sees_everything(user):
+        return agreements
+    own = organisation_ids_for(user)
+    return agreements.filter(
+        Q(sharing_organisation_id__in=own) | Q(receiving_organisation_id__in=own)
+    )
 
 
 def users_for(user: Any) -> QuerySet:

@@ -40,6 +40,18 @@ _COORDINATOR = {
     ("referrals", "destination"): {"view", "add", "change"},
     ("referrals", "referralchase"): {"view", "add", "change"},
     ("referrals", "referralrule"): {"view"},
+    ("clinics", "accesslogentry"): {"view"},
+    ("clinics", "datasharingagreement"): {"view"},
+    ("clinics", "patient"): {"view", "add", "change", "export", "anonymise"},
+    # Coordinators plan and chase every clinic, the sensitive ones too.
+    ("clinics", "servicetype"): {"view", "view_sensitive_services"},
+}
+# Auditors read the access log, the agreements and the history of their organisation's
+# records; they write nothing and list no people (clinics.permissions keeps them out).
+_AUDITOR = {
+    ("clinics", "organisation"): {"view"},
+    ("clinics", "accesslogentry"): {"view"},
+    ("clinics", "datasharingagreement"): {"view"},
 }
 _ANALYST = {
     ("clinics", "organisation"): {"view"},
@@ -81,12 +93,21 @@ _ADMIN_MODELS = (
     + [("referrals", m) for m in ("destination", "referral", "referralchase", "referralrule")]
     + [("auth", "user")]
 )
+_ADMIN = {
+    **dict.fromkeys(_ADMIN_MODELS, _ALL),
+    ("clinics", "patient"): _ALL | {"export", "anonymise"},
+    ("clinics", "servicetype"): _ALL | {"view_sensitive_services"},
+    ("clinics", "datasharingagreement"): {"view", "add", "change"},
+    # The log is append-only: view is all anyone gets, whatever the role.
+    ("clinics", "accesslogentry"): {"view"},
+}
 
 ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], set[str]]] = {
     "nurse": _CLINICAL,
     "coordinator": _COORDINATOR,
-    "admin": dict.fromkeys(_ADMIN_MODELS, _ALL),
+    "admin": _ADMIN,
     "analyst": _ANALYST,
+    "auditor": _AUDITOR,
 }
 
 
@@ -98,6 +119,11 @@ def ensure_role_groups(**kwargs: Any) -> None:
         for (app_label, model), actions in grants.items():
             wanted |= Q(
                 content_type__app_label=app_label,
-                codename__in=[f"{action}_{model}" for action in actions],
+                codename__in=[codename_for(action, model) for action in actions],
             )
         group.permissions.set(Permission.objects.filter(wanted))
+
+
+def codename_for(action: str, model: str) -> str:
+    """`view` -> view_patient; a custom permission that already names its subject stays as is."""
+    return action if action.endswith("_services") else f"{action}_{model}"

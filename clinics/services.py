@@ -5,6 +5,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
+from clinics.domain import DomainError
+from clinics.governance import DataSharingAgreement
 from clinics.models import Organisation, Patient
 
 SYSTEM_USERNAME = "outreach-system"
@@ -42,3 +44,43 @@ def update_patient(
     patient._change_reason = reason
     patient.save()
     return patient
+
+
+def check_agreement_authority(agreement: DataSharingAgreement, by: Any) -> None:
+    """Refuse an agreement `by` may not make: only the data controller shares.
+
+    A non-superuser may record agreements in which their own organisation is the sharing
+    party, and never a reciprocal one (that shares the other party's records too, so a
+    superuser records it once both have signed).
+    """
+    if by.is_superuser and by.is_active:
+        return
+    staff = getattr(by, "staff", None)
+    own = staff.organisation_id if staff is not None and staff.is_active else None
+    if agreement.sharing_organisation_id != own:
+        raise DomainError(
+            "You can only share your own organisation's records.",
+            code="not_your_records",
+            fields={"sharing_organisation": "Choose your own organisation."},
+        )
+    if agreement.reciprocal:
+        raise DomainError(
+            "A two-way agreement shares the other organisation's records too: ask a system "
+            "administrator to record it.",
+            code="reciprocal_needs_superuser",
+            fields={"reciprocal": "Only a system administrator records two-way agreements."},
+        )
+
+
+def record_sharing_agreement(
+    agreement: DataSharingAgreement, *, by: Any, reason: str = "Agreement recorded"
+) -> DataSharingAgreement:
+    """Record or change a data-sharing agreement, if `by` may make it."""
+    check_agreement_authority(agreement, by)
+    if agreement.pk is None:
+        agreement.recorded_by = by
+    agreement.full_clean()
+    agreement._history_user = by
+    agreement._change_reason = reason
+    agreement.save()
+    return agreement

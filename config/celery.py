@@ -49,6 +49,11 @@ app.conf.beat_schedule = {
         "task": "referrals.tasks.send_referral_digests_task",
         "schedule": crontab(hour=7, minute=30),
     },
+    # Anonymise patients not seen for OUTREACH_RETENTION_YEARS, at night in batches.
+    "anonymise-past-retention": {
+        "task": "clinics.tasks.anonymise_past_retention_task",
+        "schedule": crontab(hour=2, minute=45),
+    },
     # Send every message that is due, and any an on-commit enqueue lost (Redis was down).
     "send-due-messages": {
         "task": "outreach.tasks.send_due_messages_task",

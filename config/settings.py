@@ -331,3 +331,16 @@ OUTREACH_MESSAGE_MAX_ATTEMPTS = env.int(
 OUTREACH_SENDING_LEASE_SECONDS = env.int(
     "OUTREACH_SENDING_LEASE_SECONDS", default=300, minimum=1, maximum=3000
 )
+
+# --- Access control and data protection (docs/access-control.md) ---------------------------
+# Proxies in front of the app that append to X-Forwarded-For: the access log takes the client
+# address that many entries from the right. 0 trusts no header and logs REMOTE_ADDR.
+OUTREACH_TRUSTED_PROXY_COUNT = env.int(
+    "OUTREACH_TRUSTED_PROXY_COUNT", default=0, minimum=0, maximum=5
+)
+# Years after a patient's last contact before the nightly job anonymises their record.
+OUTREACH_RETENTION_YEARS = env.int("OUTREACH_RETENTION_YEARS", default=8, minimum=1, maximum=100)
+# Patients anonymised per transaction by the retention job.
+OUTREACH_RETENTION_BATCH_SIZE = env.int(
+    "OUTREACH_RETENTION_BATCH_SIZE", default=200, minimum=1, maximum=10_000
+)

@@ -41,6 +41,7 @@ from outreach.permissions import (
     bookings_for,
     messages_for,
     outcomes_for,
+    replies_for,
     series_for,
     sessions_for,
     waitlist_for,
@@ -629,17 +630,11 @@ class MessageAdmin(ScopedAdmin):
         return False
 
 
-def _replies_for(user: Any) -> QuerySet[InboundMessage]:
-    from clinics.permissions import scope_to_organisation
-
-    return scope_to_organisation(InboundMessage.objects.all(), user)
-
-
 @admin.register(InboundMessage)
 class InboundMessageAdmin(ScopedAdmin):
     """Texts patients sent back; the ones the system could not act on wait for a coordinator."""
 
-    scope = staticmethod(_replies_for)
+    scope = staticmethod(replies_for)
     list_display = ("received_at", "masked_from", "body", "action", "booking", "handled")
     list_filter = ("handled", "action")
     list_editable = ("handled",)

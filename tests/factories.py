@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from clinics.governance import AccessLogEntry, DataSharingAgreement
 from clinics.models import (
     ContactPoint,
     MobileUnit,
@@ -256,3 +257,36 @@ class ReferralChaseFactory(factory.django.DjangoModelFactory):
     chased_at = factory.LazyFunction(timezone.now)
     channel = ReferralChase.Channel.PHONE
     outcome = ReferralChase.Outcome.NO_ANSWER
+
+
+class DataSharingAgreementFactory(factory.django.DjangoModelFactory):
+    """One-way, for patients and their care, in force from a year before BASE_TIME for two."""
+
+    class Meta:
+        model = DataSharingAgreement
+
+    sharing_organisation = factory.SubFactory(OrganisationFactory)
+    receiving_organisation = factory.SubFactory(OrganisationFactory)
+    records = DataSharingAgreement.Records.CARE
+    purpose = "Joint care of people sleeping rough seen on the health bus."
+    starts_on = date(2025, 6, 1)
+    ends_on = date(2027, 6, 1)
+    recorded_by = factory.SubFactory(UserFactory)
+
+
+class AccessLogEntryFactory(factory.Factory):
+    """An entry written the only way entries are written: through record_patient_access."""
+
+    class Meta:
+        model = AccessLogEntry
+
+    user = factory.SubFactory(UserFactory)
+    patient = factory.SubFactory(PatientFactory)
+    action = AccessLogEntry.Action.VIEW
+    via = AccessLogEntry.Via.COMMAND
+
+    @classmethod
+    def _create(cls, model_class, user, patient, action, via, **kwargs):
+        from clinics.access_log import record_patient_access
+
+        return record_patient_access(user, patient, action=action, via=via, **kwargs)

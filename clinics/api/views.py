@@ -1,10 +1,11 @@
 from django.db.models import Q, QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.serializers import BaseSerializer
 
 from clinics import services
 from clinics.api.common import ActionPermission, organisation_of
+from clinics.api.patient_records import PatientRecordsMixin
 from clinics.api.serializers import (
     MobileUnitSerializer,
     PatientSerializer,
@@ -56,21 +57,27 @@ class StaffMemberViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter(
-            "search", str, description="Part of a name, or an NHS number (spaces allowed)."
-        )
-    ]
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "search", str, description="Part of a name, or an NHS number (spaces allowed)."
+            )
+        ]
+    )
 )
 class PatientViewSet(
+    PatientRecordsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """People your organisation has registered. Another organisation's record is a 404."""
+    """People your organisation has registered, and those a data-sharing agreement shares with it.
+
+    Another organisation's record is a 404. Every read is in the access log.
+    """
 
     serializer_class = PatientSerializer
     permission_classes = [ActionPermission]
@@ -78,6 +85,9 @@ class PatientViewSet(
     action_permissions = {
         "create": "clinics.add_patient",
         "partial_update": "clinics.change_patient",
+        "access_log": "clinics.view_accesslogentry",
+        "export": "clinics.export_patient",
+        "anonymise": "clinics.anonymise_patient",
     }
 
     def get_queryset(self) -> QuerySet:

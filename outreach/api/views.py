@@ -20,6 +20,7 @@ from clinics.api.common import (
     organisation_of,
     validated_input,
 )
+from clinics.api.patient_records import PatientReadLogMixin
 from outreach import availability, services
 from outreach.api import serializers as s
 from outreach.models import Booking, OutreachSession, StaffAssignment
@@ -71,7 +72,12 @@ class SessionSeriesViewSet(
         return Response(s.SessionSeriesSerializer(series).data, status=status.HTTP_201_CREATED)
 
 
-class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SessionViewSet(
+    PatientReadLogMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Outreach sessions. Status changes through the POST actions only."""
 
     serializer_class = s.OutreachSessionSerializer
@@ -218,7 +224,13 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """The walk-in queue in arrival order; POST adds someone who has just walked in."""
         session = self.get_object()
         if request.method == "GET":
-            queue = services.walk_in_queue(session).select_related("patient", "service_type")
+            # Through the scope: a sensitive service's walk-ins stay hidden without the permission.
+            queue = (
+                bookings_for(request.user)
+                .filter(pk__in=services.walk_in_queue(session).values("pk"))
+                .select_related("patient", "service_type")
+                .order_by("arrived_at", "id")
+            )
             return Response(s.BookingSerializer(queue, many=True).data)
         data = validated_input(s.WalkInInputSerializer, request)
         booking = services.add_walk_in(
@@ -269,7 +281,12 @@ class SlotSearchView(APIView):
         return Response(s.SlotSerializer(found, many=True).data)
 
 
-class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BookingViewSet(
+    PatientReadLogMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Bookings. Create with POST; every status change is a POST action."""
 
     serializer_class = s.BookingSerializer
@@ -392,7 +409,12 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(history_response_data(self.get_object()))
 
 
-class WaitlistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class WaitlistViewSet(
+    PatientReadLogMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """People waiting for a service; a cancellation offers the freed slot to the first."""
 
     serializer_class = s.WaitlistEntrySerializer

@@ -15,6 +15,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from clinics.api.common import ActionPermission
+from clinics.api.patient_records import PatientReadLogMixin
 from outreach.messaging import inbound, outbox, receipts
 from outreach.models import Message
 from outreach.permissions import messages_for
@@ -66,7 +67,12 @@ class ResendThrottle(UserRateThrottle):
     rate = "10/minute"
 
 
-class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class MessageViewSet(
+    PatientReadLogMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Messages for a patient or a booking, newest first, with their statuses."""
 
     serializer_class = MessageSerializer

@@ -24,6 +24,7 @@ from clinics.api.common import (
     organisation_of,
     validated_input,
 )
+from clinics.api.patient_records import PatientReadLogMixin
 from outreach.models import VisitOutcome
 from outreach.permissions import bookings_for
 from referrals import fhir, openreferral, services
@@ -170,6 +171,7 @@ class ReferralFilter(filters.FilterSet):
 
 
 class ReferralViewSet(
+    PatientReadLogMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,

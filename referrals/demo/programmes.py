@@ -44,6 +44,7 @@ DEMO_LOGINS: list[StaffSpec] = [
     StaffSpec("coordinator", "Ruth", "Kendal", "coordinator", "light", (), True, "+447700900904"),
     StaffSpec("admin", "Marcus", "Penhale", "admin", "light", (), True),
     StaffSpec("analyst", "Lena", "Varga", "analyst", "light", (), True),
+    StaffSpec("auditor", "Priya", "Holt", "auditor", "light", (), True),
 ]
 SUPERUSER = StaffSpec("superuser", "Demo", "Superuser", "admin", "light", login=True)
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from clinics.models import MobileUnit, Organisation, ServiceType, StaffMember, Venue
 from outreach.models import MessageTemplate
@@ -121,6 +121,9 @@ class _Passwords:
 def _build_staff(demo: Demo) -> None:
     passwords = _Passwords()
     groups = {group.name: group for group in Group.objects.all()}
+    sensitive = Permission.objects.get(
+        content_type__app_label="clinics", codename="view_sensitive_services"
+    )
     for spec in [*DEMO_LOGINS, *OTHER_STAFF]:
         user = _ensure_user(spec, passwords, superuser=False)
         demo.users[spec.username] = user
@@ -138,6 +141,9 @@ def _build_staff(demo: Demo) -> None:
             },
         )
         set_related(staff, "competencies", [demo.services[c] for c in spec.competencies])
+        # Those who deliver a sensitive service may see its bookings: granted per person.
+        if any(demo.services[c].sensitive for c in spec.competencies):
+            user.user_permissions.add(sensitive)
         demo.staff[spec.username] = staff
     demo.users[SUPERUSER.username] = _ensure_user(SUPERUSER, passwords, superuser=True)
 

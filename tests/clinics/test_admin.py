@@ -188,7 +188,8 @@ def test_patient_list_queries_do_not_grow_with_rows(client, django_assert_max_nu
     PatientFactory.create_batch(rows, organisation=organisation)
     client.force_login(staff_user(organisation))
 
-    with django_assert_max_num_queries(7):
+    # Seven for the page, three for its one access log entry (lock, last hash, insert).
+    with django_assert_max_num_queries(10):
         response = client.get(admin_url("patient"))
 
     assert response.status_code == 200

@@ -5,6 +5,7 @@ stands between the test and the database: what is asserted is the schema itself.
 """
 
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
+from clinics.governance import AccessLogEntry
 from clinics.models import ContactPoint, Organisation, Patient
 from tests import factories
 from tests.constraint_checks import (
@@ -105,6 +107,13 @@ CHECK_CASES = [
     ("contactpoint_consent_has_time", factories.ContactPointFactory,
      {"consent_given": True, "consent_recorded_at": None},
      {"consent_given": False, "consent_recorded_at": None}),
+    ("datasharingagreement_ends_after_start", factories.DataSharingAgreementFactory,
+     lambda a: {"ends_on": a.starts_on}, lambda a: {"ends_on": a.starts_on + timedelta(days=1)}),
+    ("datasharingagreement_not_with_itself", factories.DataSharingAgreementFactory,
+     lambda a: {"receiving_organisation": a.sharing_organisation},
+     lambda a: {"receiving_organisation": factories.OrganisationFactory()}),
+    ("datasharingagreement_records_valid", factories.DataSharingAgreementFactory,
+     {"records": "everything"}, {"records": "patients"}),
 ]  # fmt: skip
 
 UNIQUE_TESTED = {
@@ -128,9 +137,23 @@ def test_check_constraint_accepts_the_boundary_row(name, factory, refused, accep
     assert_accepted(factory, accepted)
 
 
+# The access log cannot be updated, so its checks are tested on insert.
+INSERT_CASES = [
+    ("accesslogentry_action_valid", {"action": "peek"}),
+    ("accesslogentry_via_valid", {"via": "fax"}),
+]
+
+
+@pytest.mark.parametrize(("name", "refused"), INSERT_CASES)
+def test_the_access_log_refuses_an_unknown_action_or_channel(name, refused):
+    fields = {"action": "view", "via": "api", "previous_hash": "0" * 64, "entry_hash": name}
+    with pytest.raises(IntegrityError, match=name), transaction.atomic():
+        AccessLogEntry.objects.bulk_create([AccessLogEntry(**{**fields, **refused})])
+
+
 def test_every_clinics_constraint_has_a_test():
     declared = declared_constraints("clinics")
-    tested = {case[0] for case in CHECK_CASES} | UNIQUE_TESTED
+    tested = {case[0] for case in CHECK_CASES} | UNIQUE_TESTED | {c[0] for c in INSERT_CASES}
     assert declared == tested
 
 

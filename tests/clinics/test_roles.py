@@ -4,12 +4,12 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 
 from clinics.models import StaffMember
-from clinics.roles import ROLE_PERMISSIONS, ensure_role_groups
+from clinics.roles import ROLE_PERMISSIONS, codename_for, ensure_role_groups
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-ROLES = {"nurse", "coordinator", "admin", "analyst"}
+ROLES = {"nurse", "coordinator", "admin", "analyst", "auditor"}
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +40,7 @@ def _snapshot() -> dict[str, set[int]]:
     }
 
 
-def test_the_four_role_groups_exist_after_migrate():
+def test_the_role_groups_exist_after_migrate():
     assert set(Group.objects.values_list("name", flat=True)) >= ROLES
     assert set(StaffMember.ROLE_GROUPS.values()) == ROLES
 
@@ -70,6 +70,28 @@ def test_the_four_role_groups_exist_after_migrate():
         ("admin", "clinics.delete_patient", True),
         ("admin", "outreach.add_sessionseries", True),
         ("admin", "auth.change_group", False),
+        ("admin", "clinics.view_sensitive_services", True),
+        ("admin", "clinics.add_datasharingagreement", True),
+        ("admin", "clinics.change_accesslogentry", False),
+        ("admin", "clinics.delete_accesslogentry", False),
+        ("coordinator", "clinics.view_sensitive_services", True),
+        ("coordinator", "clinics.export_patient", True),
+        ("coordinator", "clinics.anonymise_patient", True),
+        ("coordinator", "clinics.view_accesslogentry", True),
+        ("coordinator", "clinics.add_datasharingagreement", False),
+        ("nurse", "clinics.view_sensitive_services", False),
+        ("nurse", "clinics.view_accesslogentry", False),
+        ("nurse", "clinics.export_patient", False),
+        ("analyst", "clinics.view_sensitive_services", False),
+        ("analyst", "clinics.view_accesslogentry", False),
+        ("auditor", "clinics.view_accesslogentry", True),
+        ("auditor", "clinics.view_datasharingagreement", True),
+        ("auditor", "clinics.view_patient", False),
+        ("auditor", "clinics.change_patient", False),
+        ("auditor", "outreach.view_booking", False),
+        ("auditor", "outreach.add_booking", False),
+        ("auditor", "referrals.add_referral", False),
+        ("auditor", "clinics.view_sensitive_services", False),
     ],
 )
 def test_a_member_of_a_role_group_has_exactly_its_permissions(group, permission, granted):
@@ -80,7 +102,7 @@ def test_a_member_of_a_role_group_has_exactly_its_permissions(group, permission,
 def test_every_permission_the_role_map_names_exists_and_is_granted(group_name):
     # A misspelt model or action would otherwise be dropped silently by the filter.
     wanted = {
-        f"{app_label}.{action}_{model}"
+        f"{app_label}.{codename_for(action, model)}"
         for (app_label, model), actions in ROLE_PERMISSIONS[group_name].items()
         for action in actions
     }

@@ -201,6 +201,7 @@ def assert_logins_work(client: Any) -> None:
         "coordinator": "coordinator",
         "admin": "admin",
         "analyst": "analyst",
+        "auditor": "auditor",
     }
     for username, group in expected_groups.items():
         user = user_model.objects.get(username=username)
@@ -212,6 +213,11 @@ def assert_logins_work(client: Any) -> None:
     for username in USERNAMES:
         assert client.login(username=username, password=DEMO_PASSWORD), username
         client.logout()
+    # The screening nurse may see the sensitive clinics she runs; the outreach worker may not.
+    assert user_model.objects.get(username="nurse").has_perm("clinics.view_sensitive_services")
+    assert not user_model.objects.get(username="outreach").has_perm(
+        "clinics.view_sensitive_services"
+    )
     screeners = StaffMember.objects.filter(competencies__code="cervical-screening")
     assert [staff.user.username for staff in screeners] == ["nurse"]
 
