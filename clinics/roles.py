@@ -85,7 +85,8 @@ _ADMIN_MODELS = (
 ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], set[str]]] = {
     "nurse": _CLINICAL,
     "coordinator": _COORDINATOR,
-    "admin": dict.fromkeys(_ADMIN_MODELS, _ALL),
+    # Tokens are made by their owner only (the secret is shown once); admins see and revoke.
+    "admin": {**dict.fromkeys(_ADMIN_MODELS, _ALL), ("clinics", "apitoken"): {"view", "change"}},
     "analyst": _ANALYST,
 }
 

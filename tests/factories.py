@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from clinics.models import (
+    ApiToken,
     ContactPoint,
     MobileUnit,
     Organisation,
@@ -256,3 +257,17 @@ class ReferralChaseFactory(factory.django.DjangoModelFactory):
     chased_at = factory.LazyFunction(timezone.now)
     channel = ReferralChase.Channel.PHONE
     outcome = ReferralChase.Outcome.NO_ANSWER
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """A token row; use clinics.tokens.create_api_token for one whose secret you need."""
+
+    class Meta:
+        model = ApiToken
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Integration {n}")
+    key_id = factory.Sequence(lambda n: f"{n:012x}")
+    secret_hash = "0" * 64
+    created_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda t: t.created_at + timedelta(days=30))

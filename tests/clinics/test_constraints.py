@@ -5,6 +5,7 @@ stands between the test and the database: what is asserted is the schema itself.
 """
 
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -105,6 +106,12 @@ CHECK_CASES = [
     ("contactpoint_consent_has_time", factories.ContactPointFactory,
      {"consent_given": True, "consent_recorded_at": None},
      {"consent_given": False, "consent_recorded_at": None}),
+    ("apitoken_expires_after_creation", factories.ApiTokenFactory,
+     {"expires_at": F("created_at")},
+     lambda t: {"expires_at": t.created_at + timedelta(seconds=1)}),
+    ("apitoken_revoker_has_time", factories.ApiTokenFactory,
+     lambda t: {"revoked_by": t.user, "revoked_at": None},
+     lambda t: {"revoked_by": t.user, "revoked_at": t.created_at}),
 ]  # fmt: skip
 
 UNIQUE_TESTED = {

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from tests.api_support import complete_two_factor
 from tests.factories import StaffMemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +37,8 @@ def test_wrong_password_shows_an_error_summary_and_keeps_the_username(client):
 def test_signed_in_staff_see_their_role_and_a_link_to_the_admin(client):
     staff = StaffMemberFactory(user__username="coord", role="coordinator")
     client.post(reverse("login"), {"username": "coord", "password": "correct-horse-battery"})
+    # A coordinator then gives a code (tests/clinics/test_two_factor.py covers that page).
+    complete_two_factor(client, staff.user)
 
     response = client.get("/")
 
