@@ -40,6 +40,7 @@ def lockout_response(
         # Unbound, keeping the username typed: a bound form would check the password again.
         username = (credentials or {}).get("username") or request.POST.get("username", "")
         form = AuthenticationForm(request, initial={"username": username})
+        form.cleaned_data = {}  # add_error expects it, and an unbound form has none
         form.add_error(None, message)
         response = TemplateResponse(
             request, "registration/login.html", {"form": form, "locked_out": True}, status=429

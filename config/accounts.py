@@ -46,6 +46,7 @@ class SignInView(auth_views.LoginView):
             form = self.get_form_class()(
                 request, initial={"username": request.POST.get("username", "")}
             )
+            form.cleaned_data = {}  # add_error expects it, and an unbound form has none
             form.add_error(
                 None,
                 f"Too many sign-in attempts from your network. Wait {wait} seconds and try again.",
