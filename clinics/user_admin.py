@@ -51,14 +51,17 @@ admin.site.register(User, OutreachUserAdmin)
 # --- Sign-in: lockout and two-factor, from the user list -----------------------------------
 
 
-@admin.action(description="Unlock sign-in (clear failed password attempts)")
+@admin.action(description="Unlock sign-in (clear failed password attempts)", permissions=["change"])
 def unlock_sign_in(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
     for user in queryset:
         lockout.unlock_sign_in(user)
     model_admin.message_user(request, f"Sign-in unlocked for {queryset.count()} account(s).")
 
 
-@admin.action(description="Reset two-factor sign-in (they set up a new app next time)")
+@admin.action(
+    description="Reset two-factor sign-in (they set up a new app next time)",
+    permissions=["change"],
+)
 def reset_two_factor(
     model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
 ) -> None:

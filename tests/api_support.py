@@ -20,6 +20,7 @@ from django.contrib.auth.models import Group
 from django.http import HttpRequest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinics.models import Organisation, StaffMember
@@ -63,6 +64,11 @@ def complete_two_factor(client: Client, user: Any) -> TOTPDevice:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return device
+
+
+def current_code(device: TOTPDevice) -> str:
+    """The code the person's authenticator app shows now, e.g. to type into a browser test."""
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
 
 
 class TwoFactorClient(Client):

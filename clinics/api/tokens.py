@@ -159,6 +159,8 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(
         request=CreateApiTokenInputSerializer,
         responses={201: NewApiTokenSerializer, **_ERRORS},
+        # A session only: a token cannot make tokens.
+        auth=[{"cookieAuth": []}],
     )
     def create(self, request: Request) -> Response:
         """Make a token: give your password again (or an authenticator code).

@@ -106,6 +106,7 @@ def test_wrong_passwords_when_making_a_token_count_and_lock_out_in_json(clock, n
 
     body = assert_error(response, 429, "locked_out")
     assert "locked" in body["detail"]
+    assert response["Retry-After"] == "900"
     right = post_json(nurse_client, "/api/v1/tokens/", {"name": "x", "password": PASSWORD})
     assert_error(right, 429, "locked_out")
     assert not ApiToken.objects.exists()

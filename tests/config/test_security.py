@@ -265,3 +265,11 @@ def test_bandit_finds_nothing_in_the_application_code():
     )  # fmt: skip
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_role_names_the_settings_accept_are_the_staff_roles():
+    """settings.py cannot import models, so it lists the role names itself: keep them in step."""
+    import config.settings as module
+    from clinics.models import StaffMemberRole
+
+    assert set(StaffMemberRole.values) == module._STAFF_ROLES

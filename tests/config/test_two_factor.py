@@ -5,14 +5,13 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinics import two_factor
 from clinics.models import StaffMember
 from tests import factories
-from tests.api_support import assert_error
+from tests.api_support import assert_error, current_code
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +20,6 @@ VERIFY = reverse("two-factor-verify")
 SETUP = reverse("two-factor-setup")
 BACKUP = reverse("two-factor-backup-codes")
 PASSWORD = "correct-horse-battery"
-
-
-def _code(device: TOTPDevice) -> str:
-    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
 
 
 def _signed_in_without_two_factor(client, role=Role.COORDINATOR, *, with_app=False):
@@ -72,7 +67,7 @@ def test_someone_with_an_app_is_asked_for_a_code_and_then_let_in(client, clock):
     assert "code" in response.json()["detail"]
     assert client.get("/").url == f"{VERIFY}?next=%2F"
 
-    verified = client.post(VERIFY, {"code": _code(device), "next": "/admin/"})
+    verified = client.post(VERIFY, {"code": current_code(device), "next": "/admin/"})
 
     assert verified.status_code == 302
     assert verified.url == "/admin/"
@@ -102,7 +97,9 @@ def test_signing_in_with_a_password_leads_to_the_code_page(client):
 def test_a_wrong_code_is_refused_with_a_readable_error(client, clock):
     _, device = _signed_in_without_two_factor(client, with_app=True)
 
-    response = client.post(VERIFY, {"code": "000000" if _code(device) != "000000" else "111111"})
+    response = client.post(
+        VERIFY, {"code": "000000" if current_code(device) != "000000" else "111111"}
+    )
 
     assert response.status_code == 400
     body = response.content.decode()
@@ -113,25 +110,25 @@ def test_a_wrong_code_is_refused_with_a_readable_error(client, clock):
 
 def test_each_wrong_code_makes_the_next_try_wait(client, clock):
     _, device = _signed_in_without_two_factor(client, with_app=True)
-    wrong = "000000" if _code(device) != "000000" else "111111"
+    wrong = "000000" if current_code(device) != "000000" else "111111"
     client.post(VERIFY, {"code": wrong})
 
     # Within the second after a wrong code even the right one is refused...
-    assert client.post(VERIFY, {"code": _code(device)}).status_code == 400
+    assert client.post(VERIFY, {"code": current_code(device)}).status_code == 400
     clock.shift(timedelta(seconds=31))
     # ...and once the wait is over the newest code works.
-    assert client.post(VERIFY, {"code": _code(device)}).status_code == 302
+    assert client.post(VERIFY, {"code": current_code(device)}).status_code == 302
 
 
 def test_a_used_code_cannot_be_replayed(client, clock):
     user, device = _signed_in_without_two_factor(client, with_app=True)
-    code = _code(device)
+    code = current_code(device)
     assert client.post(VERIFY, {"code": code}).status_code == 302
     client.post(reverse("logout"))
     client.force_login(user, two_factor=False)
 
     clock.shift(timedelta(seconds=5))  # the same 30-second step: the same code
-    assert _code(device) == code
+    assert current_code(device) == code
     response = client.post(VERIFY, {"code": code})
 
     assert response.status_code == 400
@@ -171,7 +168,7 @@ def test_setup_confirms_the_app_and_shows_the_backup_codes_once(client, clock):
     client.get(SETUP)
     device = TOTPDevice.objects.get(user=user)
 
-    response = client.post(SETUP, {"code": _code(device), "next": "/admin/"})
+    response = client.post(SETUP, {"code": current_code(device), "next": "/admin/"})
 
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -205,7 +202,7 @@ def test_new_backup_codes_replace_the_old_ones(client, clock):
     user, device = _signed_in_without_two_factor(client, with_app=True)
     old = two_factor.replace_backup_codes(user)
     assert client.post(BACKUP).status_code == 302  # not before the code page
-    client.post(VERIFY, {"code": _code(device)})
+    client.post(VERIFY, {"code": current_code(device)})
 
     response = client.post(BACKUP)
 
@@ -227,7 +224,7 @@ def test_sign_out_works_before_the_code(client):
 def test_the_code_page_never_sends_someone_to_another_site(client, clock, target):
     _, device = _signed_in_without_two_factor(client, with_app=True)
 
-    response = client.post(VERIFY, {"code": _code(device), "next": target})
+    response = client.post(VERIFY, {"code": current_code(device), "next": target})
 
     assert response.url == "/"
 
