@@ -74,6 +74,16 @@ def _next_url(request: HttpRequest) -> str:
     return "/"
 
 
+def _verified(request: HttpRequest, device: Any) -> None:
+    """Mark the session verified by `device`, under a new session key.
+
+    The session now carries more privilege; a key someone saw before the code was entered
+    (a fixation attack) must not carry it.
+    """
+    request.session.cycle_key()
+    otp_login(request, device)
+
+
 def _go_to(name: str, request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse(name)}?{urlencode({'next': _next_url(request)})}")
 
@@ -110,7 +120,7 @@ class VerifyView(View):
         if form.is_valid():
             device = two_factor.verify_code(request.user, form.cleaned_data["code"])
             if device is not None:
-                otp_login(request, device)
+                _verified(request, device)
                 if isinstance(device, StaticDevice):
                     left = two_factor.backup_codes_left(request.user)
                     messages.warning(
@@ -154,7 +164,7 @@ class SetupView(View):
             codes = two_factor.confirm_app_device(device, form.cleaned_data["code"])
             if codes is not None:
                 device.refresh_from_db()
-                otp_login(request, device)
+                _verified(request, device)
                 return _codes_page(request, codes, first_time=True)
             form.add_error(
                 "code",

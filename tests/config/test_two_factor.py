@@ -67,9 +67,11 @@ def test_someone_with_an_app_is_asked_for_a_code_and_then_let_in(client, clock):
     assert "code" in response.json()["detail"]
     assert client.get("/").url == f"{VERIFY}?next=%2F"
 
+    before = client.session.session_key
     verified = client.post(VERIFY, {"code": current_code(device), "next": "/admin/"})
 
     assert verified.status_code == 302
+    assert client.session.session_key != before  # a new key for the more privileged session
     assert verified.url == "/admin/"
     assert client.get("/").status_code == 200
     assert client.get("/api/v1/service-types/").status_code == 200
