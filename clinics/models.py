@@ -1,6 +1,6 @@
 """Who provides care, where, and to whom."""
 
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -580,6 +580,70 @@ class ContactPoint(models.Model):
                 validate_email(self.value)
             except ValidationError:
                 raise ValidationError({"value": "Enter an email address."}) from None
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self, now: datetime) -> "ApiTokenQuerySet":
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API: only its id and a SHA-256 of its secret are kept.
+
+    The full token (`otk_<key_id>_<secret>`) is shown once, when it is made; a stolen copy of
+    the database cannot be turned back into a working token. It stops working when it
+    expires, when it is revoked, or when its user is deactivated.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'Rota sync'.")
+    key_id = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    # Written at most once a minute (clinics.tokens.LAST_USED_PRECISION), not on every request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="apitoken_expires_after_creation",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_by__isnull=True) | Q(revoked_at__isnull=False),
+                name="apitoken_revoker_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (otk_{self.key_id}…)"
+
+    @property
+    def prefix(self) -> str:
+        """The part of the token that is safe to show again: enough to recognise it."""
+        return f"otk_{self.key_id}"
+
+    def status_at(self, now: datetime) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "active"
 
 
 # Registered in this app; defined apart to keep this module to the care records themselves.

@@ -23,7 +23,15 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clinics.governance import DataSharingAgreement, SharingRecords
-from clinics.models import ContactPoint, MobileUnit, Organisation, Patient, StaffMember, Venue
+from clinics.models import (
+    ApiToken,
+    ContactPoint,
+    MobileUnit,
+    Organisation,
+    Patient,
+    StaffMember,
+    Venue,
+)
 
 SENSITIVE_PERMISSION = "clinics.view_sensitive_services"
 ACCESS_LOG_PERMISSION = "clinics.view_accesslogentry"
@@ -198,3 +206,16 @@ def users_for(user: Any) -> QuerySet:
     if sees_everything(user):
         return users
     return users.filter(staff__organisation_id__in=organisation_ids_for(user))
+
+
+def api_tokens_for(user: Any) -> QuerySet[ApiToken]:
+    """Tokens `user` may see and revoke: their own, and their staff's if they manage tokens."""
+    tokens = ApiToken.objects.select_related("user", "revoked_by")
+    if sees_everything(user):
+        return tokens
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return tokens.none()
+    own = Q(user=user)
+    if user.has_perm("clinics.change_apitoken"):
+        own |= Q(user__staff__organisation_id__in=organisation_ids_for(user))
+    return tokens.filter(own)

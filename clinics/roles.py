@@ -41,6 +41,8 @@ _COORDINATOR = {
     ("referrals", "referralchase"): {"view", "add", "change"},
     ("referrals", "referralrule"): {"view"},
     ("clinics", "accesslogentry"): {"view"},
+    # Tokens are made by their owner only (the secret is shown once); admins see and revoke.
+    ("clinics", "apitoken"): {"view", "change"},
     ("clinics", "datasharingagreement"): {"view"},
     ("clinics", "patient"): {"view", "add", "change", "export", "anonymise"},
     # Coordinators plan and chase every clinic, the sensitive ones too.

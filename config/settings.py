@@ -5,8 +5,10 @@ kombu's filesystem transport. DATABASE_URL and REDIS_URL switch to PostgreSQL an
 """
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import Env, read_dotenv
@@ -27,7 +29,7 @@ if not SECRET_KEY:
             "SECRET_KEY is not set. Set it in the environment or in .env "
             "(make run writes one for local use); only DEBUG=true runs without it."
         )
-    SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105
+    SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105  # nosec B105
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
@@ -47,6 +49,13 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "simple_history",
+    # --- Authentication and hardening: lockout, two-factor devices, CSP nonces ---
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
+    # --- end authentication and hardening ---
     "clinics",
     "outreach",
     "referrals",
@@ -55,15 +64,25 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # --- Hardening: Content-Security-Policy (with a nonce per request) and Permissions-Policy
+    # on every response, static files excepted (WhiteNoise answers those above).
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # --- Authentication: which OTP device verified this session, then no page or API call
+    # for a user who needs two-factor until they have used it (config/middleware.py).
+    "django_otp.middleware.OTPMiddleware",
+    "config.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the signed-in user on every history row written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # --- Authentication: django-axes last, so its lockout answer replaces any view's.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -147,20 +166,69 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# --- Authentication -------------------------------------------------------------------------
+# --- Authentication (docs/security.md) ------------------------------------------------------
+# Staff passwords: Django's four validators, at least 12 characters.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["clinics.auth.StaffModelBackend"]
+# django-axes must come first: it refuses a locked-out username before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "clinics.auth.StaffModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login lockout (django-axes). Attempts are rows in the database, so every gunicorn process and
+# every machine sees the same count; by username only, so a nurse on a shared NHS network is not
+# locked out by someone else's typing.
+AXES_FAILURE_LIMIT = env.int("OUTREACH_LOGIN_FAILURE_LIMIT", default=5, minimum=1, maximum=100)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env.int("OUTREACH_LOGIN_COOLOFF_MINUTES", default=15, minimum=1, maximum=24 * 60)
+)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_CALLABLE = "clinics.lockout.lockout_response"
+# Axes logs the username, address and browser of every failure: log a pseudonym instead.
+AXES_CLIENT_STR_CALLABLE = "clinics.lockout.client_str"
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address", "user_agent"]
+# axes.W006 asks to lock out by address too. Staff share NHS and council networks behind one
+# address, so five typos by one person would lock out a whole building; the per-address limit
+# is the `login` throttle instead (config/accounts.py).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Two-factor (django-otp, TOTP with backup codes): required of superusers and these roles.
+_STAFF_ROLES = {"nurse", "hca", "outreach_worker", "coordinator", "admin", "analyst"}
+OUTREACH_TWO_FACTOR_ROLES = env.list("OUTREACH_TWO_FACTOR_ROLES", default=["coordinator", "admin"])
+if set(OUTREACH_TWO_FACTOR_ROLES) - _STAFF_ROLES:
+    raise ImproperlyConfigured(
+        f"OUTREACH_TWO_FACTOR_ROLES={','.join(OUTREACH_TWO_FACTOR_ROLES)!r}: each must be one "
+        f"of {', '.join(sorted(_STAFF_ROLES))}."
+    )
+OTP_TOTP_ISSUER = "Outreach"
+# Each wrong code doubles the wait before the next try (1 s, 2 s, 4 s...).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+OUTREACH_BACKUP_CODE_COUNT = 10
+
+# API tokens: how long a new one lasts unless asked otherwise, and the longest it may last.
+OUTREACH_API_TOKEN_DAYS = env.int("OUTREACH_API_TOKEN_DAYS", default=30, minimum=1, maximum=365)
+OUTREACH_API_TOKEN_MAX_DAYS = env.int(
+    "OUTREACH_API_TOKEN_MAX_DAYS", default=90, minimum=1, maximum=365
+)
+if OUTREACH_API_TOKEN_DAYS > OUTREACH_API_TOKEN_MAX_DAYS:
+    raise ImproperlyConfigured(
+        f"OUTREACH_API_TOKEN_DAYS={OUTREACH_API_TOKEN_DAYS} is longer than "
+        f"OUTREACH_API_TOKEN_MAX_DAYS={OUTREACH_API_TOKEN_MAX_DAYS}."
+    )
+# --- end authentication ---
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -188,7 +256,7 @@ STORAGES = {
     },
 }
 
-# --- Security -------------------------------------------------------------------------------
+# --- Security (hardening; docs/security.md) -------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
@@ -199,14 +267,75 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env.bool("BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The client address used by throttles and the lockout log: with a proxy in front, the last
+# address it appended to X-Forwarded-For; without one the header is the client's to forge.
+TRUSTED_PROXY_COUNT = 1 if BEHIND_TLS_PROXY else 0
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if BEHIND_TLS_PROXY else ["REMOTE_ADDR"]
+)
+
+# Content-Security-Policy (django-csp 4). Scripts only from this site or with the nonce of the
+# response (request.csp_nonce); no inline script or style, no framing, forms post only here.
+# The API documentation page widens it for the Swagger UI files (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+# Browser features no page of Outreach uses, switched off (config/middleware.py).
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+}
+# --- end security ---
+
 
 # --- REST API -------------------------------------------------------------------------------
+def _rate(name: str, default: str) -> str:
+    """A DRF throttle rate such as 10/minute, checked now rather than on the first request."""
+    raw = env.str(name, default)
+    if not re.fullmatch(r"[1-9]\d*/(second|minute|hour|day)", raw):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r}: give a count per second, minute, hour or day, e.g. 10/minute."
+        )
+    return raw
+
+
 REST_FRAMEWORK = {
+    # A bearer token first: its 401 (with WWW-Authenticate) is the answer to a missing login.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "clinics.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # --- Hardening: throttles, counted in the shared cache (Redis in production) ---
+    "DEFAULT_THROTTLE_RATES": {
+        # Sign-in attempts per client address (the web form and the admin's).
+        "login": _rate("OUTREACH_LOGIN_RATE", "20/minute"),
+        # New API tokens per user.
+        "token-create": _rate("OUTREACH_TOKEN_CREATE_RATE", "10/hour"),
+        # Resending a failed message (outreach.messaging.api.ResendThrottle).
+        "message-resend": "10/minute",
+    },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
@@ -224,6 +353,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Outreach clinics, bookings, reminders and referrals.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # A pinned Swagger UI, not @latest: the docs page runs whatever the CDN serves at this URL.
+    "SWAGGER_UI_DIST": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0",
+    "SWAGGER_UI_FAVICON_HREF": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0/favicon-32x32.png",
     # Several apps have a `channel`, `outcome` or `status` choice set: name each one, or the
     # schema falls back to hashed enum names that change whenever another set is added.
     "ENUM_NAME_OVERRIDES": {
@@ -236,13 +368,27 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging --------------------------------------------------------------------------------
-# Log lines carry ids, never names, phone numbers or message bodies.
+# Log lines carry ids, never names, phone numbers or message bodies. The filter is a last line
+# of defence for what other code logs: it drops query strings and blanks email addresses, phone
+# numbers and NHS numbers (config/logging.py). Gunicorn's access log is set in gunicorn.conf.py.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"personal_data": {"()": "config.logging.PersonalDataFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO").upper()},
+    # Django's request loggers also go to the root handler (and its filter) only.
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+    },
 }
 
 # --- History ------------------------------------------------------------------------------

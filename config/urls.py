@@ -1,15 +1,33 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import views
+from config import accounts, views
+
+# Swagger UI's files come from its CDN (drf-spectacular's default); its page's two inline
+# blocks carry this response's CSP nonce (config/templates/drf_spectacular/swagger_ui.html).
+SWAGGER_UI_CDN = "https://cdn.jsdelivr.net"
+api_docs = csp_update(
+    {"script-src": [SWAGGER_UI_CDN], "style-src": [SWAGGER_UI_CDN], "img-src": [SWAGGER_UI_CDN]}
+)(SpectacularSwaggerView.as_view(url_name="api-schema"))
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", views.SignInView.as_view(), name="login"),
+    path("login/", accounts.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # --- Authentication: two-factor pages (config/accounts.py) ---
+    path("account/two-factor/", accounts.VerifyView.as_view(), name="two-factor-verify"),
+    path("account/two-factor/setup/", accounts.SetupView.as_view(), name="two-factor-setup"),
+    path(
+        "account/two-factor/backup-codes/",
+        accounts.BackupCodesView.as_view(),
+        name="two-factor-backup-codes",
+    ),
     path("healthz/", views.healthz, name="healthz"),
+    # The admin signs in through the same throttled page as everyone else.
+    path("admin/login/", accounts.SignInView.as_view()),
     path("admin/", admin.site.urls),
     path("", include("outreach.web.planner_urls")),
     path("", include("referrals.web.board_urls")),
@@ -18,7 +36,7 @@ urlpatterns = [
     path("api/v1/", include("outreach.messaging.urls")),
     path("api/v1/", include("referrals.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", api_docs, name="api-docs"),
 ]
 
 admin.site.site_header = "Outreach administration"

@@ -1,6 +1,12 @@
 """Shared by the API tests of every app: a frozen clock, signed-in staff, the error shape.
 
 Loaded for the whole suite from tests/conftest.py (pytest_plugins).
+
+Coordinators, admins and superusers must pass two-factor sign-in before any page or API call.
+`TwoFactorClient.force_login` (the `client`, `admin_client` and `client_for` fixtures use it)
+completes it for them, as if they had entered a code; `complete_two_factor(client, user)` does
+the same for a client made elsewhere. Tests of the enforcement itself sign in with
+`force_login(user, two_factor=False)` or through the real sign-in pages.
 """
 
 from collections.abc import Callable, Iterator
@@ -9,10 +15,16 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import Group
+from django.http import HttpRequest
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinics.models import Organisation, StaffMember
+from clinics.two_factor import two_factor_required
 from tests import factories
 
 # Monday 1 June 2026, 09:00 in London (BST).
@@ -43,7 +55,42 @@ def make_staff() -> Callable[..., StaffMember]:
     return make
 
 
-class NoServerErrorClient(Client):
+def complete_two_factor(client: Client, user: Any) -> TOTPDevice:
+    """Give `user` a confirmed authenticator app and mark the client's session verified by it."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
+def current_code(device: TOTPDevice) -> str:
+    """The code the person's authenticator app shows now, e.g. to type into a browser test."""
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+class TwoFactorClient(Client):
+    """The test client, whose force_login also completes two-factor for roles that need it."""
+
+    def force_login(self, user: Any, backend: str | None = None, two_factor: bool = True) -> None:
+        super().force_login(user, backend)
+        if two_factor and two_factor_required(user):
+            complete_two_factor(self, user)
+
+    def login(self, **credentials: Any) -> bool:
+        """Sign in with a password; django-axes needs a request to count the attempt."""
+        credentials.setdefault("request", HttpRequest())
+        signed_in = super().login(**credentials)
+        if signed_in:
+            user = get_user_model().objects.get(pk=self.session[SESSION_KEY])
+            if two_factor_required(user):
+                complete_two_factor(self, user)
+        return signed_in
+
+
+class NoServerErrorClient(TwoFactorClient):
     """The test client, failing the test on any 5xx the API answers instead of raising."""
 
     def request(self, **request: Any) -> Any:
@@ -54,7 +101,7 @@ class NoServerErrorClient(Client):
 
 @pytest.fixture
 def client_for() -> Callable[[StaffMember], Client]:
-    """A fresh test client signed in as the given member of staff."""
+    """A fresh test client signed in as the given member of staff, two-factor done if needed."""
 
     def make(staff: StaffMember) -> Client:
         client = NoServerErrorClient()

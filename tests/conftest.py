@@ -5,9 +5,28 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 # Fixtures and helpers the API tests of every app share.
 pytest_plugins = ["tests.api_support"]
+
+
+@pytest.fixture
+def client() -> Client:
+    """pytest-django's client, but `force_login` also completes two-factor sign-in."""
+    from tests.api_support import TwoFactorClient  # a plugin: imported after pytest's rewrite
+
+    return TwoFactorClient()
+
+
+@pytest.fixture
+def admin_client(db, admin_user) -> Client:
+    """pytest-django's superuser client, past two-factor sign-in like a real superuser."""
+    from tests.api_support import TwoFactorClient
+
+    client = TwoFactorClient()
+    client.force_login(admin_user)
+    return client
 
 
 def _services_required() -> bool:

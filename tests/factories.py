@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from clinics.governance import AccessLogEntry, DataSharingAgreement
 from clinics.models import (
+    ApiToken,
     ContactPoint,
     MobileUnit,
     Organisation,
@@ -290,3 +291,17 @@ class AccessLogEntryFactory(factory.Factory):
         from clinics.access_log import record_patient_access
 
         return record_patient_access(user, patient, action=action, via=via, **kwargs)
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """A token row; use clinics.tokens.create_api_token for one whose secret you need."""
+
+    class Meta:
+        model = ApiToken
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Integration {n}")
+    key_id = factory.Sequence(lambda n: f"{n:012x}")
+    secret_hash = "0" * 64
+    created_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda t: t.created_at + timedelta(days=30))

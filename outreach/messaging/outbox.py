@@ -226,7 +226,7 @@ def backoff_seconds(attempt: int) -> float:
     """Exponential backoff with jitter for the given attempt (1-based)."""
     ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempt - 1, 0))
     # Jitter spreads retries after a provider outage instead of returning all at once.
-    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - not for security
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - not for security  # nosec B311
 
 
 def _claim(message_id: int, now: datetime) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import time
 
 # Every demo login shares this password; load_demo refuses to run with DEBUG off for that reason.
-DEMO_PASSWORD = "outreach-demo"  # noqa: S105 (a published demo password, by design)
+DEMO_PASSWORD = "outreach-demo"  # noqa: S105 - a published demo password  # nosec B105
 SEED = 20230808
 # Demo booking idempotency keys start with this, which is how a second run finds its rows.
 BOOKING_KEY_PREFIX = "demo:"

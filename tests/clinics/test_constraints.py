@@ -114,6 +114,12 @@ CHECK_CASES = [
      lambda a: {"receiving_organisation": factories.OrganisationFactory()}),
     ("datasharingagreement_records_valid", factories.DataSharingAgreementFactory,
      {"records": "everything"}, {"records": "patients"}),
+    ("apitoken_expires_after_creation", factories.ApiTokenFactory,
+     {"expires_at": F("created_at")},
+     lambda t: {"expires_at": t.created_at + timedelta(seconds=1)}),
+    ("apitoken_revoker_has_time", factories.ApiTokenFactory,
+     lambda t: {"revoked_by": t.user, "revoked_at": None},
+     lambda t: {"revoked_by": t.user, "revoked_at": t.created_at}),
 ]  # fmt: skip
 
 UNIQUE_TESTED = {

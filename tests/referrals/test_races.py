@@ -19,6 +19,7 @@ from django.test import Client
 from clinics.models import StaffMember
 from referrals.models import Referral
 from tests import factories
+from tests.api_support import TwoFactorClient
 from tests.referrals.conftest import NOW
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -60,7 +61,7 @@ def _coordinator(organisation) -> StaffMember:
 
 
 def _client(staff: StaffMember) -> Client:
-    client = Client()
+    client = TwoFactorClient()
     client.force_login(staff.user)
     return client
 
