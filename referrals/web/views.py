@@ -10,7 +10,7 @@ from clinics.domain import DomainError
 from clinics.permissions import get_patient_for, staff_for
 from config.forms import add_domain_error
 from outreach.permissions import outcomes_for
-from outreach.web.views import person_level_required
+from outreach.web.access import person_level_required
 from referrals.models import Referral, ReferralRule
 from referrals.permissions import destinations_for
 from referrals.services import create_referral

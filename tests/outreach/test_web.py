@@ -233,8 +233,8 @@ def test_person_page_shows_upcoming_bookings_and_messages(nurse_client, booking)
     assert response.status_code == 200
     body = response.content.decode()
     assert "Health check" in body
-    assert "Messages sent" in body
-    assert "No messages sent." not in body
+    assert "<h2>Messages</h2>" in body
+    assert "No messages." not in body
     assert "Open referrals" in body
 
 
@@ -323,3 +323,29 @@ def test_a_nurse_lands_on_today(nurse_client, session):
 
     assert response.status_code == 302
     assert response["Location"] == reverse("outreach_web:today")
+
+
+def test_the_booking_page_offers_cancel_before_and_the_outcome_after_check_in(
+    nurse_client, booking
+):
+    before = nurse_client.get(reverse("outreach_web:booking", args=[booking.pk])).content.decode()
+    nurse_client.post(reverse("outreach_web:check_in", args=[booking.pk]))
+    after = nurse_client.get(reverse("outreach_web:booking", args=[booking.pk])).content.decode()
+
+    assert "Cancel the booking" in before
+    assert "Record the outcome" not in before
+    assert "Record the outcome" in after
+    assert "Cancel the booking" not in after
+
+
+def test_the_outcome_page_waits_for_an_outcome(nurse_client, booking):
+    response = nurse_client.get(reverse("outreach_web:outcome", args=[booking.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("outreach_web:booking", args=[booking.pk])
+
+
+def test_a_session_not_on_today_takes_no_walk_ins_here(nurse_client, session, clock):
+    clock.shift(timedelta(days=1))
+
+    assert nurse_client.get(reverse("outreach_web:walk_in", args=[session.pk])).status_code == 404
