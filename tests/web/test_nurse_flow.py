@@ -61,6 +61,9 @@ def test_a_nurse_adds_a_walk_in_checks_in_records_and_refers(
     assert page.get_by_role("heading", level=1).inner_text().startswith("Today")
     page.get_by_text("Cathedral Square health bus").first.wait_for()
     assert_accessible(page)
+    # The page's scripts ran: htmx is loaded and the NHS.UK components know JavaScript is on.
+    assert page.evaluate("() => typeof window.htmx") == "object"
+    assert page.evaluate("() => document.body.classList.contains('js-enabled')")
     screenshot(page, f"today-{size}")
 
     # Add a walk-in: someone new, a first name only.
