@@ -28,6 +28,9 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     # The admin signs in through the same throttled page as everyone else.
     path("admin/login/", accounts.SignInView.as_view()),
+    path("", include("outreach.web.urls")),
+    path("", include("clinics.web.urls")),
+    path("", include("referrals.web.urls")),
     path("admin/", admin.site.urls),
     path("", include("outreach.web.planner_urls")),
     path("", include("referrals.web.board_urls")),

@@ -7,3 +7,9 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from referrals import data_protection  # noqa: F401  (registers what it holds about patients)
+        # Referral sections on outreach's pages (outreach cannot import referrals).
+        from outreach.web import panels
+        from referrals.web import panels as referral_panels
+
+        panels.register_person_panel(referral_panels.open_referrals)
+        panels.register_outcome_panel(referral_panels.suggested_referrals)
