@@ -1,7 +1,6 @@
 import pytest
 from django.urls import reverse
 
-from tests.api_support import complete_two_factor
 from tests.factories import StaffMemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
