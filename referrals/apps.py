@@ -6,9 +6,10 @@ class ReferralsConfig(AppConfig):
     verbose_name = "Referrals"
 
     def ready(self) -> None:
-        from referrals import data_protection  # noqa: F401  (registers what it holds about patients)
+        # What referrals hold about patients, for the subject-access export and anonymisation.
         # Referral sections on outreach's pages (outreach cannot import referrals).
         from outreach.web import panels
+        from referrals import data_protection  # noqa: F401
         from referrals.web import panels as referral_panels
 
         panels.register_person_panel(referral_panels.open_referrals)
