@@ -1,4 +1,3 @@
-from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -6,12 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import accounts, views
 
-# Swagger UI's files come from its CDN (drf-spectacular's default); its page's two inline
+# Swagger UI's files are our own static files (drf-spectacular-sidecar); its page's two inline
 # blocks carry this response's CSP nonce (config/templates/drf_spectacular/swagger_ui.html).
-SWAGGER_UI_CDN = "https://cdn.jsdelivr.net"
-api_docs = csp_update(
-    {"script-src": [SWAGGER_UI_CDN], "style-src": [SWAGGER_UI_CDN], "img-src": [SWAGGER_UI_CDN]}
-)(SpectacularSwaggerView.as_view(url_name="api-schema"))
+api_docs = SpectacularSwaggerView.as_view(url_name="api-schema")
 
 urlpatterns = [
     path("", views.home, name="home"),
