@@ -1,18 +1,23 @@
 """Reference data: organisations, services, the bus, venues, staff, destinations, templates."""
 
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group, Permission
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinics.models import MobileUnit, Organisation, ServiceType, StaffMember, Venue
+from clinics.two_factor import two_factor_required
 from outreach.models import MessageTemplate
 from referrals.demo.catalogue import MOBILE_UNIT, ORGANISATIONS, SERVICES, VENUES
 from referrals.demo.directory import DESTINATIONS, TEMPLATES
 from referrals.demo.programmes import (
     DEMO_LOGINS,
     DEMO_PASSWORD,
+    DEMO_TOTP_KEY,
     EMAIL_DOMAIN,
     OTHER_STAFF,
     SUPERUSER,
@@ -146,6 +151,19 @@ def _build_staff(demo: Demo) -> None:
             user.user_permissions.add(sensitive)
         demo.staff[spec.username] = staff
     demo.users[SUPERUSER.username] = _ensure_user(SUPERUSER, passwords, superuser=True)
+    _ensure_authenticators(demo.users[spec.username] for spec in [*DEMO_LOGINS, SUPERUSER])
+
+
+def _ensure_authenticators(users: Iterable[Any]) -> None:
+    """Give each demo login whose role needs two-factor the demo's published authenticator.
+
+    Staff who are not demo logins have no password anyone knows, so they get none.
+    """
+    for user in users:
+        if two_factor_required(user) and not TOTPDevice.objects.filter(user=user).exists():
+            TOTPDevice.objects.create(
+                user=user, name="Demo authenticator", key=DEMO_TOTP_KEY, confirmed=True
+            )
 
 
 def _ensure_user(spec: StaffSpec, passwords: _Passwords, *, superuser: bool) -> object:

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinics.models import ContactPoint, Patient, StaffMember
 from clinics.validators import nhs_number_is_valid
@@ -24,6 +25,7 @@ from outreach.models import (
     VisitOutcome,
 )
 from referrals.demo import DEMO_LOGINS, DEMO_PASSWORD, SUPERUSER
+from referrals.management.commands.demo_logins import demo_key_base32
 from referrals.models import Referral, ReferralChase
 
 pytestmark = pytest.mark.django_db
@@ -238,6 +240,24 @@ def test_load_demo_twice_changes_nothing_and_covers_every_status(client: Any) ->
         assert username in printed
     assert DEMO_PASSWORD in printed
     assert "http://localhost:8123/admin/" in printed
+    assert_two_factor_logins_work(printed)
+
+
+def assert_two_factor_logins_work(printed: str) -> None:
+    """The roles that need two-factor have the demo authenticator, and its code is printed."""
+    devices = TOTPDevice.objects.filter(confirmed=True)
+    assert sorted(devices.values_list("user__username", flat=True)) == [
+        "admin",
+        "coordinator",
+        "superuser",
+    ]
+    assert demo_key_base32() in printed
+    out = StringIO()
+    call_command("demo_logins", code=True, stdout=out)
+    code = out.getvalue().strip()
+    assert len(code) == 6
+    assert code.isdigit()
+    assert devices.get(user__username="coordinator").verify_token(code)
 
 
 def test_load_demo_in_the_clock_change_week() -> None:
