@@ -41,8 +41,6 @@ _COORDINATOR = {
     ("referrals", "referralchase"): {"view", "add", "change"},
     ("referrals", "referralrule"): {"view"},
     ("clinics", "accesslogentry"): {"view"},
-    # Tokens are made by their owner only (the secret is shown once); admins see and revoke.
-    ("clinics", "apitoken"): {"view", "change"},
     ("clinics", "datasharingagreement"): {"view"},
     ("clinics", "patient"): {"view", "add", "change", "export", "anonymise"},
     # Coordinators plan and chase every clinic, the sensitive ones too.
@@ -102,6 +100,8 @@ _ADMIN = {
     ("clinics", "datasharingagreement"): {"view", "add", "change"},
     # The log is append-only: view is all anyone gets, whatever the role.
     ("clinics", "accesslogentry"): {"view"},
+    # Tokens are made by their owner only (the secret is shown once); admins see and revoke.
+    ("clinics", "apitoken"): {"view", "change"},
 }
 
 ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], set[str]]] = {

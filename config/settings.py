@@ -205,8 +205,10 @@ AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address", "user_agent"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Two-factor (django-otp, TOTP with backup codes): required of superusers and these roles.
-_STAFF_ROLES = {"nurse", "hca", "outreach_worker", "coordinator", "admin", "analyst"}
-OUTREACH_TWO_FACTOR_ROLES = env.list("OUTREACH_TWO_FACTOR_ROLES", default=["coordinator", "admin"])
+_STAFF_ROLES = {"nurse", "hca", "outreach_worker", "coordinator", "admin", "analyst", "auditor"}
+OUTREACH_TWO_FACTOR_ROLES = env.list(
+    "OUTREACH_TWO_FACTOR_ROLES", default=["coordinator", "admin", "auditor"]
+)
 if set(OUTREACH_TWO_FACTOR_ROLES) - _STAFF_ROLES:
     raise ImproperlyConfigured(
         f"OUTREACH_TWO_FACTOR_ROLES={','.join(OUTREACH_TWO_FACTOR_ROLES)!r}: each must be one "

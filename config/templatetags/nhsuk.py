@@ -12,7 +12,8 @@ def error_summary(*forms: Any) -> dict[str, Any]:
     """List every error of `forms` at the top of the page, each linking to its field."""
     errors: list[tuple[str, str]] = []
     for form in forms:
-        if not form or not form.is_bound or not form.errors:
+        # An unbound form has no errors unless a view added one (the sign-in throttle does).
+        if not form or not form.errors:
             continue
         for message in form.non_field_errors():
             errors.append(("", message))

@@ -248,6 +248,7 @@ def assert_two_factor_logins_work(printed: str) -> None:
     devices = TOTPDevice.objects.filter(confirmed=True)
     assert sorted(devices.values_list("user__username", flat=True)) == [
         "admin",
+        "auditor",
         "coordinator",
         "superuser",
     ]

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from referrals.models import Referral
 from tests import factories
+from tests.api_support import TwoFactorClient
 from tests.referrals.conftest import NOW
 from tests.referrals.test_races import _coordinator, run_at_once
 
@@ -28,8 +29,8 @@ def test_accept_and_withdraw_at_once_one_wins_and_the_other_is_told():
     )
     clients = []
     for _ in range(2):
-        client = Client()
-        client.force_login(_coordinator(organisation).user)
+        client = TwoFactorClient()
+        client.force_login(_coordinator(organisation).user)  # and the coordinator's code
         clients.append(client)
 
     def press(client: Client, to: str, **fields: str):
