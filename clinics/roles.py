@@ -40,6 +40,8 @@ _COORDINATOR = {
     ("referrals", "destination"): {"view", "add", "change"},
     ("referrals", "referralchase"): {"view", "add", "change"},
     ("referrals", "referralrule"): {"view"},
+    # Reports: "view_reports" is a Meta permission of referrals.BackgroundJob.
+    ("referrals", "reports"): {"view"},
 }
 _ANALYST = {
     ("clinics", "organisation"): {"view"},
@@ -49,6 +51,7 @@ _ANALYST = {
     ("outreach", "sessionseries"): {"view"},
     ("outreach", "outreachsession"): {"view"},
     ("referrals", "destination"): {"view"},
+    ("referrals", "reports"): {"view"},
 }
 _ALL = {"view", "add", "change", "delete"}
 _ADMIN_MODELS = (
@@ -85,7 +88,7 @@ _ADMIN_MODELS = (
 ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], set[str]]] = {
     "nurse": _CLINICAL,
     "coordinator": _COORDINATOR,
-    "admin": dict.fromkeys(_ADMIN_MODELS, _ALL),
+    "admin": {**dict.fromkeys(_ADMIN_MODELS, _ALL), ("referrals", "reports"): {"view"}},
     "analyst": _ANALYST,
 }
 
