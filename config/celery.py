@@ -49,6 +49,11 @@ app.conf.beat_schedule = {
         "task": "referrals.tasks.send_referral_digests_task",
         "schedule": crontab(hour=7, minute=30),
     },
+    # Finished background jobs (and the files they made) are kept a few days, then deleted.
+    "delete-finished-jobs": {
+        "task": "referrals.tasks.delete_finished_jobs_task",
+        "schedule": crontab(hour=1, minute=15),
+    },
     # Send every message that is due, and any an on-commit enqueue lost (Redis was down).
     "send-due-messages": {
         "task": "outreach.tasks.send_due_messages_task",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("outreach.api.urls")),
     path("api/v1/", include("outreach.messaging.urls")),
     path("api/v1/", include("referrals.api.urls")),
+    path("api/v1/", include("referrals.api.reports_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
