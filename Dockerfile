@@ -10,6 +10,15 @@
 # HTTP. Compose (and any orchestrator) defines a check per process; the web one is /healthz/.
 
 ARG PYTHON_IMAGE=python:3.11-slim
+ARG NODE_IMAGE=node:20-slim
+
+# --- frontend: the NHS.UK frontend and htmx, exactly as package-lock.json pins them ---------
+# Only the built files leave this stage (scripts/frontend.sh copies them); no Node in the image.
+FROM ${NODE_IMAGE} AS frontend
+WORKDIR /build
+COPY package.json package-lock.json ./
+COPY scripts/frontend.sh scripts/frontend.sh
+RUN npm ci --ignore-scripts --no-audit --no-fund && sh scripts/frontend.sh /build/vendor
 
 # --- base: the interpreter ------------------------------------------------------------------
 # The slim image has no /usr/share/zoneinfo: Europe/London comes from the tzdata wheel that
@@ -42,6 +51,7 @@ WORKDIR /app
 # The code stays owned by root, so the app user cannot change it. .dockerignore keeps out .env,
 # var/, .venv/ and .git/.
 COPY . .
+COPY --from=frontend /build/vendor var/vendor
 # Static files are collected once, at build time, into var/static/ (STATIC_ROOT). DEBUG is
 # unset so the manifest storage that production uses writes its hashed names and manifest.
 # SECRET_KEY is a throwaway that exists only for this command and never reaches the image.

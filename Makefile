@@ -3,14 +3,18 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The NHS.UK frontend and htmx, copied out of node_modules/ into static files (var/vendor/).
+VENDOR := var/vendor
+FRONTEND_STAMP := $(VENDOR)/.installed
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test lint format migrate demo lock clean
+.PHONY: help install frontend run setup test lint format migrate demo lock clean screenshots
 
 help:
 	@echo "make run    set up, load the demo data and start web, worker and beat on http://127.0.0.1:$(PORT)/"
 	@echo "make test   set up and run ruff and the whole test suite"
+	@echo "make screenshots  retake the browser screenshots in docs/screenshots/"
 	@echo "make lock   re-resolve requirements.lock (runtime) and requirements-dev.lock from pyproject.toml"
 
 $(STAMP): requirements-dev.lock
@@ -21,12 +25,21 @@ $(STAMP): requirements-dev.lock
 
 install: $(STAMP)
 
+# npm ci installs exactly what package-lock.json pins; --ignore-scripts runs no package code.
+$(FRONTEND_STAMP): package-lock.json package.json scripts/frontend.sh
+	@command -v npm >/dev/null || { echo "Outreach needs Node.js and npm for the NHS.UK frontend."; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	sh scripts/frontend.sh $(VENDOR)
+	@touch $(FRONTEND_STAMP)
+
+frontend: $(FRONTEND_STAMP)
+
 # A local .env with a fresh secret key, so the embedded defaults run without setup.
 .env:
 	@$(PYTHON) -c 'import secrets; print("DEBUG=true\nSECRET_KEY=" + secrets.token_urlsafe(50))' > .env
 	@echo "Wrote .env for local use (DEBUG on, a new SECRET_KEY)."
 
-setup: install .env
+setup: install frontend .env
 	@mkdir -p var/celery/broker var/celery/processed var/celery/control
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
@@ -39,13 +52,18 @@ run: setup
 
 # Tests never read .env: they get their own key, and the database and broker come only from
 # DATABASE_URL and REDIS_URL.
-test: install
+test: install frontend
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	SECRET_KEY=test-only-not-secret OUTREACH_READ_DOTENV=false DEBUG=false \
 		$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 1
 	SECRET_KEY=test-only-not-secret OUTREACH_READ_DOTENV=false DEBUG=false \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Browser screenshots of the main screens, written to docs/screenshots/ (see docs/web.md).
+screenshots: install frontend
+	SECRET_KEY=test-only-not-secret OUTREACH_READ_DOTENV=false DEBUG=false \
+		$(BIN)/python -m pytest tests/web --screenshots -q -p no:cacheprovider
 
 lint: install
 	$(BIN)/ruff check .
@@ -69,4 +87,4 @@ lock:
 		--python-version 3.11 --custom-compile-command "make lock" -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var node_modules .pytest_cache .ruff_cache

@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    # The form templates of Django itself, for the NHS.UK form renderer (FORM_RENDERER).
+    "django.forms",
+    "django_htmx",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -57,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the signed-in user on every history row written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -64,6 +68,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+# Widgets render from the project's templates too: the NHS.UK field templates (config/forms.py).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {
@@ -75,7 +81,9 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.navigation.navigation",
             ],
+            "libraries": {"nhsuk": "config.templatetags.nhsuk"},
         },
     },
 ]
@@ -163,7 +171,9 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "config" / "static"]
+# The NHS.UK frontend and htmx, copied out of node_modules/ by `make frontend`
+# (scripts/frontend.sh) and served as static/vendor/nhsuk-frontend/... and static/vendor/htmx/...
+STATICFILES_DIRS = [BASE_DIR / "config" / "static", ("vendor", VAR_DIR / "vendor")]
 # A file missing from the collectstatic manifest is served under its plain name instead of
 # turning every page that links it into a server error.
 WHITENOISE_MANIFEST_STRICT = False

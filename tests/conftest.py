@@ -21,6 +21,14 @@ def _missing(service: str, why: str) -> None:
     pytest.skip(message)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        help="browser tests save screenshots of the main screens to docs/screenshots/",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # WhiteNoise warns on every request when STATIC_ROOT does not exist yet (before collectstatic).
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,8 @@ def test_sign_in_page_renders_a_labelled_form(client):
 
     assert response.status_code == 200
     body = response.content.decode()
-    assert '<label for="id_username">Username</label>' in body
+    assert '<label class="nhsuk-label" for="id_username">Username</label>' in body
+    assert 'class="nhsuk-input"' in body
     assert 'autocomplete="current-password"' in body
 
 
@@ -33,15 +34,15 @@ def test_wrong_password_shows_an_error_summary_and_keeps_the_username(client):
     assert 'value="sam"' in body
 
 
-def test_signed_in_staff_see_their_role_and_a_link_to_the_admin(client):
-    staff = StaffMemberFactory(user__username="coord", role="coordinator")
-    client.post(reverse("login"), {"username": "coord", "password": "correct-horse-battery"})
+def test_signed_in_staff_without_a_landing_page_see_their_role_and_links(client):
+    staff = StaffMemberFactory(user__username="analyst", role="analyst", user__is_staff=True)
+    client.post(reverse("login"), {"username": "analyst", "password": "correct-horse-battery"})
 
     response = client.get("/")
 
     assert response.status_code == 200
     body = response.content.decode()
-    assert f"Coordinator at {staff.organisation.name}" in body
+    assert f"Analyst at {staff.organisation.name}" in body
     assert reverse("admin:index") in body
     assert reverse("api-docs") in body
 
