@@ -35,6 +35,12 @@ NAVIGATION: list[NavItem] = [
         frozenset({NURSE, COORDINATOR}),
         ("clinics_web:",),
     ),
+    NavItem(
+        "Reports",
+        "reports_web:reports",
+        frozenset({COORDINATOR, ADMIN, ANALYST}),
+        ("reports_web:",),
+    ),
 ]
 
 # Where "/" sends each role; a role not listed sees the home page.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz/", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("", include("referrals.web.reports_urls")),
     path("api/v1/", include("clinics.api.urls")),
     path("api/v1/", include("outreach.api.urls")),
     path("api/v1/", include("outreach.messaging.urls")),

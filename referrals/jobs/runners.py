@@ -35,10 +35,10 @@ def export_report(job: BackgroundJob, progress: ProgressReporter) -> dict[str, A
         raise JobFailure("There is no such report.") from None
     period = Period.parse(job.parameters.get("from"), job.parameters.get("to"))
     splits = report.splits()
-    progress(0, len(splits), "Counting")
+    progress(0, len(splits), "splits counted")
 
     def on_split(done: int, total: int) -> None:
-        progress(done, total, f"{done} of {total} splits counted")
+        progress(done, total, "splits counted")
 
     rows = list(report_rows(report, user, period, on_split=on_split))
     return {
@@ -53,7 +53,7 @@ def export_directory(job: BackgroundJob, progress: ProgressReporter) -> dict[str
     user = _requester(job)
     destinations = destinations_for(user)
     page = openreferral.export_directory(
-        destinations, progress=lambda done, total: progress(done, total, "Services written")
+        destinations, progress=lambda done, total: progress(done, total, "services written")
     )
     return {
         "data": json.dumps(page, indent=2, ensure_ascii=False) + "\n",
@@ -71,7 +71,7 @@ def import_directory(job: BackgroundJob, progress: ProgressReporter) -> dict[str
         raise JobFailure("You no longer have permission to change the directory.")
     counts = openreferral.import_directory(
         job.input_data,
-        progress=lambda done, total: progress(done, total, "Services checked"),
+        progress=lambda done, total: progress(done, total, "services checked"),
     )
     return {"summary": counts}
 

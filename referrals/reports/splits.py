@@ -46,6 +46,11 @@ def _decile_label(key: Any, _extra: Any) -> str:
     return str(key)
 
 
+def _blank_is_none(value: Any) -> Any:
+    # An unrecorded choice is stored as "": reported as null, like every other unknown.
+    return value or None
+
+
 def _month_key(value: Any) -> date | None:
     if value is None:
         return None
@@ -134,6 +139,7 @@ SPLITS: dict[str, Split] = {
             names={},
             labeller=_choice_label(PatientEthnicity),
             order=_choice_order(PatientEthnicity),
+            normalise=_blank_is_none,
         ),
         Split(
             "housing",
@@ -154,6 +160,7 @@ SPLITS: dict[str, Split] = {
             names={},
             labeller=_choice_label(PatientSex),
             order=_choice_order(PatientSex),
+            normalise=_blank_is_none,
         ),
     ]
 }

@@ -288,3 +288,32 @@ def test_finished_jobs_are_deleted_after_the_keeping_period(clock, coordinator, 
     assert delete_finished_jobs_task() == 1
 
     assert set(BackgroundJob.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_on_redis_runs_a_report_export(organisation, make_staff):
+    import time
+
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    coordinator = make_staff(organisation, "coordinator")
+    assert app.conf.broker_url.startswith("redis://")
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        # Committed at once (no test transaction), so the on-commit enqueue reaches Redis.
+        job = jobs.request_report_export(
+            coordinator.user, report="screening", first_day="2026-01-01", last_day="2026-06-30"
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            job.refresh_from_db()
+            if job.is_finished:
+                break
+            time.sleep(0.1)
+
+    assert job.status == Status.DONE, job.error_message
+    assert job.result_filename == "outreach-screening-2026-01-01-to-2026-06-30.csv"
+    assert job.result_data.startswith("\ufeffReport,From,To,Split,Group,Eligible people seen")
