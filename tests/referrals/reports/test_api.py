@@ -98,3 +98,16 @@ def test_the_referrals_and_screening_reports_answer(coordinator_client, clock):
     # The default period: this month and the eleven before it, in London.
     assert (screening["from"], screening["to"]) == ("2025-07-01", "2026-06-01")
     assert screening["split"] == "ethnicity"
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [("coordinator", True), ("admin", True), ("analyst", True), ("nurse", False), ("hca", False)],
+)
+def test_reports_are_for_coordinators_admins_and_analysts(organisation, make_staff, role, allowed):
+    from referrals.reports.access import can_see_reports
+
+    staff = make_staff(organisation, role)
+
+    assert staff.user.has_perm("referrals.view_reports") is allowed
+    assert can_see_reports(staff.user) is allowed
