@@ -49,6 +49,11 @@ app.conf.beat_schedule = {
         "task": "referrals.tasks.send_referral_digests_task",
         "schedule": crontab(hour=7, minute=30),
     },
+    # Background jobs whose task was lost (broker down when asked, or a dead worker's job).
+    "resume-stalled-jobs": {
+        "task": "referrals.tasks.resume_stalled_jobs_task",
+        "schedule": crontab(minute="*/5"),
+    },
     # Finished background jobs (and the files they made) are kept a few days, then deleted.
     "delete-finished-jobs": {
         "task": "referrals.tasks.delete_finished_jobs_task",

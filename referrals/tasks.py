@@ -35,3 +35,11 @@ def delete_finished_jobs_task() -> int:
     from referrals.jobs.services import delete_finished_jobs
 
     return delete_finished_jobs()
+
+
+@shared_task(acks_late=True)
+def resume_stalled_jobs_task() -> int:
+    """Enqueue background jobs whose task was lost (run every five minutes by beat)."""
+    from referrals.jobs.services import resume_stalled_jobs
+
+    return resume_stalled_jobs()

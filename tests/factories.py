@@ -26,7 +26,7 @@ from outreach.models import (
     VisitOutcome,
     WaitlistEntry,
 )
-from referrals.models import Destination, Referral, ReferralChase
+from referrals.models import BackgroundJob, Destination, Referral, ReferralChase
 
 # A fixed Monday morning, so tests do not depend on the day they run.
 BASE_TIME = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -256,3 +256,12 @@ class ReferralChaseFactory(factory.django.DjangoModelFactory):
     chased_at = factory.LazyFunction(timezone.now)
     channel = ReferralChase.Channel.PHONE
     outcome = ReferralChase.Outcome.NO_ANSWER
+
+
+class BackgroundJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BackgroundJob
+
+    kind = BackgroundJob.Kind.DIRECTORY_EXPORT
+    organisation = factory.SubFactory(OrganisationFactory)
+    requested_by = factory.SubFactory(UserFactory)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clinics.domain import DomainError, move_status
@@ -206,6 +207,26 @@ def _readable(error: Exception) -> str:
         for name, messages in fields.items()
     ]
     return " ".join([detail, *problems])
+
+
+# A queued job not started after this long has probably lost its task (the broker was down
+# when it was asked for): the sweep enqueues it again. A duplicate delivery is harmless.
+STALLED_QUEUED_AFTER = timedelta(minutes=5)
+
+
+def resume_stalled_jobs(*, now: Any = None) -> int:
+    """Enqueue again every job whose task was lost: queued too long, or left by a dead worker."""
+    from referrals.tasks import run_background_job_task
+
+    now = now or timezone.now()
+    stalled = BackgroundJob.objects.filter(
+        Q(status=Status.QUEUED, created_at__lt=now - STALLED_QUEUED_AFTER)
+        | Q(status=Status.RUNNING, heartbeat_at__lt=now - lease())
+    ).values_list("pk", flat=True)
+    ids = list(stalled)
+    for job_id in ids:
+        run_background_job_task.delay(job_id)
+    return len(ids)
 
 
 def delete_finished_jobs(*, now: Any = None) -> int:

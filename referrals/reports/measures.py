@@ -23,7 +23,7 @@ from referrals.reports.median import (
     supports_percentile,
 )
 from referrals.reports.period import Period, london
-from referrals.reports.splits import SPLITS, Split, splits_for
+from referrals.reports.splits import Split, splits_for
 from referrals.reports.suppression import Median, Rate
 from referrals.reports.tables import Column, Row, Table
 
@@ -311,14 +311,11 @@ HAS_CERVIX = Q(has_cervix=True) | Q(has_cervix__isnull=True, sex=Patient.Sex.FEM
 
 
 class ScreeningReport(Report):
-    def service(self, user: Any, code: str | None = None) -> ServiceType | None:
+    def service(self, code: str | None = None) -> ServiceType | None:
         services = ServiceType.objects.filter(requires_cervix=True).order_by("name")
         if code:
             return services.filter(code=code).first()
         return services.filter(is_active=True).first() or services.first()
-
-    def screening_services(self) -> list[ServiceType]:
-        return list(ServiceType.objects.filter(requires_cervix=True).order_by("name"))
 
     def queryset(self, user: Any, period: Period, service: ServiceType) -> QuerySet[Patient]:
         seen = access.report_bookings_for(user).filter(
@@ -356,7 +353,7 @@ class ScreeningReport(Report):
         self, user: Any, period: Period, split_key: str | None = None, service_code: str = ""
     ) -> Table:
         split = self.split(split_key)
-        service = self.service(user, service_code or None)
+        service = self.service(service_code or None)
         empty = {"eligible": 0, "screened": 0}
         if service is None:
             rows: list[Row] = []
@@ -414,7 +411,3 @@ def get_report(name: str) -> Report:
         return REPORTS[name]
     except KeyError:
         raise UnknownReport(name) from None
-
-
-def all_splits() -> dict[str, Split]:
-    return SPLITS

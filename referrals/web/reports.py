@@ -179,10 +179,12 @@ def report_export(request: HttpRequest, name: str) -> HttpResponse:
             request.user, report=report.name, first_day=period.first_day, last_day=period.last_day
         )
     except DomainError as error:
-        return render(
-            request, "referrals/reports/refused.html", {"message": error.detail}, status=400
-        )
+        return _refused(request, error)
     return redirect("reports_web:job", pk=job.pk)
+
+
+def _refused(request: HttpRequest, error: DomainError) -> HttpResponse:
+    return render(request, "referrals/reports/refused.html", {"message": error.detail}, status=400)
 
 
 class DirectoryImportForm(NHSForm):
@@ -216,7 +218,10 @@ def _job_list(request: HttpRequest, form: DirectoryImportForm, *, status: int) -
 def directory_export(request: HttpRequest) -> HttpResponse:
     if not may_run(request.user, BackgroundJob.Kind.DIRECTORY_EXPORT):
         raise PermissionDenied
-    job = jobs.request_directory_export(request.user)
+    try:
+        job = jobs.request_directory_export(request.user)
+    except DomainError as error:
+        return _refused(request, error)
     return redirect("reports_web:job", pk=job.pk)
 
 

@@ -317,3 +317,24 @@ def test_a_real_worker_on_redis_runs_a_report_export(organisation, make_staff):
     assert job.status == Status.DONE, job.error_message
     assert job.result_filename == "outreach-screening-2026-01-01-to-2026-06-30.csv"
     assert job.result_data.startswith("\ufeffReport,From,To,Split,Group,Eligible people seen")
+
+
+def test_the_sweep_enqueues_jobs_whose_task_was_lost(clock, coordinator, enqueued, settings):
+    settings.OUTREACH_JOB_LEASE_SECONDS = 600
+    lost = jobs.request_directory_export(coordinator.user)
+    abandoned = jobs.request_directory_export(coordinator.user)
+    jobs.claim_job(abandoned.pk)
+    clock.shift(timedelta(minutes=4))
+    fresh = jobs.request_directory_export(coordinator.user)
+    enqueued.clear()
+
+    assert jobs.resume_stalled_jobs() == 0
+    clock.shift(timedelta(minutes=2))
+    assert jobs.resume_stalled_jobs() == 1
+    assert enqueued == [lost.pk]
+    # Past the lease the dead worker's job is enqueued too, and a job done is left alone.
+    clock.shift(timedelta(minutes=5))
+    run_background_job_task(lost.pk)
+    enqueued.clear()
+    assert jobs.resume_stalled_jobs() == 2
+    assert sorted(enqueued) == sorted([abandoned.pk, fresh.pk])

@@ -253,3 +253,13 @@ def test_the_navigation_offers_reports_to_those_who_may_see_them(
     assert 'href="/reports/"' in coordinator_client.get("/jobs/").content.decode()
     assert 'href="/reports/"' in client_for(analyst).get("/jobs/").content.decode()
     assert 'href="/reports/"' not in nurse_client.get("/jobs/").content.decode()
+
+
+def test_an_account_without_an_organisation_is_told_it_cannot_start_jobs(client):
+    admin = factories.UserFactory(is_superuser=True)
+    client.force_login(admin)
+
+    response = client.post("/jobs/directory-export/")
+
+    assert response.status_code == 400
+    assert "not linked to an organisation" in response.content.decode()
