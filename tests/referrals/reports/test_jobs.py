@@ -338,3 +338,17 @@ def test_the_sweep_enqueues_jobs_whose_task_was_lost(clock, coordinator, enqueue
     enqueued.clear()
     assert jobs.resume_stalled_jobs() == 2
     assert sorted(enqueued) == sorted([abandoned.pk, fresh.pk])
+
+
+def test_an_import_whose_destination_appears_meanwhile_changes_nothing():
+    from referrals import openreferral
+
+    raw = json.dumps({"contents": [{"name": "Food bank", "service_areas": [{"name": "Wigan"}]}]})
+
+    def someone_else_adds_it(done, total):
+        factories.DestinationFactory(name="Food bank", area="Wigan")
+
+    with pytest.raises(openreferral.ImportFileError, match="changed while the file was being"):
+        openreferral.import_directory(raw, progress=someone_else_adds_it)
+
+    assert Destination.objects.count() == 1
