@@ -28,12 +28,29 @@ class NavItem:
 
 
 NAVIGATION: list[NavItem] = [
-    NavItem("Today", "outreach_web:today", frozenset({NURSE, COORDINATOR}), ("outreach_web:",)),
+    NavItem(
+        "Today",
+        "outreach_web:today",
+        frozenset({NURSE, COORDINATOR}),
+        (
+            "outreach_web:walk_in",
+            "outreach_web:booking",
+            "outreach_web:record_outcome",
+            "outreach_web:cancel",
+            "outreach_web:outcome",
+        ),
+    ),
     NavItem(
         "People",
         "clinics_web:people",
         frozenset({NURSE, COORDINATOR}),
-        ("clinics_web:",),
+        (
+            "clinics_web:",
+            "outreach_web:person",
+            "outreach_web:book_next",
+            "outreach_web:person_walk_in",
+            "referrals_web:refer",
+        ),
     ),
     NavItem(
         "Reports",

@@ -61,3 +61,18 @@ def test_healthz_answers_ok_with_the_database_reachable(client):
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_the_navigation_marks_the_page_and_follows_the_role(client):
+    from config.navigation import navigation_for
+
+    nurse = StaffMemberFactory(role="nurse")
+    analyst = StaffMemberFactory(role="analyst")
+
+    on_a_person = navigation_for(nurse.user, "outreach_web:person")
+
+    assert [(item["label"], item["current"]) for item in on_a_person] == [
+        ("Today", False),
+        ("People", True),
+    ]
+    assert navigation_for(analyst.user, "home") == []

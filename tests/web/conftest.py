@@ -23,7 +23,7 @@ from clinics.models import Organisation, StaffMember
 from tests import factories
 from tests.conftest import _missing
 
-CHROMIUM = Path(os.environ.get("OUTREACH_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -7,7 +7,9 @@ from tests.web.conftest import PASSWORD, assert_accessible
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_wrong_password_is_summarised_and_the_username_kept(any_page, live_server, web_staff):
+def test_a_wrong_password_is_summarised_and_the_username_kept(
+    any_page, live_server, web_staff, screenshot, request
+):
     staff = web_staff()
     page = any_page
     page.goto(f"{live_server.url}/login/")
@@ -22,6 +24,8 @@ def test_a_wrong_password_is_summarised_and_the_username_kept(any_page, live_ser
     assert "Enter a correct username and password" in summary.inner_text()
     assert page.get_by_label("Username").input_value() == staff.user.username
     assert_accessible(page)
+    if "phone" in request.node.callspec.id:
+        screenshot(page, "sign-in-error-phone")
 
 
 def test_signing_in_shows_the_service_and_the_organisation(
@@ -41,6 +45,8 @@ def test_signing_in_shows_the_service_and_the_organisation(
     assert staff.organisation.name in header.inner_text()
     assert page.get_by_role("heading", level=1).inner_text().startswith("Hello")
     assert_accessible(page)
+    if "desktop" in request.node.callspec.id:
+        screenshot(page, "home")
 
     page.get_by_role("button", name="Sign out").click()
     assert "/login/" in page.url
