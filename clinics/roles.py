@@ -45,6 +45,8 @@ _COORDINATOR = {
     ("clinics", "patient"): {"view", "add", "change", "export", "anonymise"},
     # Coordinators plan and chase every clinic, the sensitive ones too.
     ("clinics", "servicetype"): {"view", "view_sensitive_services"},
+    # Reports: "view_reports" is a Meta permission of referrals.BackgroundJob.
+    ("referrals", "reports"): {"view"},
 }
 # Auditors read the access log, the agreements and the history of their organisation's
 # records; they write nothing and list no people (clinics.permissions keeps them out).
@@ -61,6 +63,7 @@ _ANALYST = {
     ("outreach", "sessionseries"): {"view"},
     ("outreach", "outreachsession"): {"view"},
     ("referrals", "destination"): {"view"},
+    ("referrals", "reports"): {"view"},
 }
 _ALL = {"view", "add", "change", "delete"}
 _ADMIN_MODELS = (
@@ -102,6 +105,8 @@ _ADMIN = {
     ("clinics", "accesslogentry"): {"view"},
     # Tokens are made by their owner only (the secret is shown once); admins see and revoke.
     ("clinics", "apitoken"): {"view", "change"},
+    # Reports: "view_reports" is a Meta permission of referrals.BackgroundJob.
+    ("referrals", "reports"): {"view"},
 }
 
 ROLE_PERMISSIONS: dict[str, dict[tuple[str, str], set[str]]] = {

@@ -54,6 +54,16 @@ app.conf.beat_schedule = {
         "task": "clinics.tasks.anonymise_past_retention_task",
         "schedule": crontab(hour=2, minute=45),
     },
+    # Background jobs whose task was lost (broker down when asked, or a dead worker's job).
+    "resume-stalled-jobs": {
+        "task": "referrals.tasks.resume_stalled_jobs_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Finished background jobs (and the files they made) are kept a few days, then deleted.
+    "delete-finished-jobs": {
+        "task": "referrals.tasks.delete_finished_jobs_task",
+        "schedule": crontab(hour=1, minute=15),
+    },
     # Send every message that is due, and any an on-commit enqueue lost (Redis was down).
     "send-due-messages": {
         "task": "outreach.tasks.send_due_messages_task",

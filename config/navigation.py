@@ -71,6 +71,13 @@ NAVIGATION: list[NavItem] = [
         ("directory-add", "directory-detail", "directory-edit"),
     ),
     NavItem("Messages", "message-log", frozenset({COORDINATOR, ADMIN})),
+    ),
+    NavItem(
+        "Reports",
+        "reports_web:reports",
+        frozenset({COORDINATOR, ADMIN, ANALYST}),
+        ("reports_web:",),
+    ),
 ]
 
 # Where "/" sends each role; a role not listed sees the home page.

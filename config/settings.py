@@ -420,6 +420,14 @@ OUTREACH_REFERRAL_BOOKING_DAYS = env.int(
     "OUTREACH_REFERRAL_BOOKING_DAYS", default=14, minimum=1, maximum=365
 )
 
+# A running background job whose heartbeat is older than this is taken over by another worker
+# (its own worker died); longer than the slowest single step of any job.
+OUTREACH_JOB_LEASE_SECONDS = env.int(
+    "OUTREACH_JOB_LEASE_SECONDS", default=900, minimum=60, maximum=3000
+)
+# Days a finished background job and the file it made are kept before a nightly job deletes them.
+OUTREACH_JOB_KEEP_DAYS = env.int("OUTREACH_JOB_KEEP_DAYS", default=7, minimum=1, maximum=365)
+
 # --- Messaging (the outbox, reminders and GOV.UK Notify) -----------------------------------
 # One seam per channel: a dotted path to a gateway class (console, file, fake or notify).
 _GATEWAYS = "outreach.messaging.gateways"

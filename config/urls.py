@@ -30,10 +30,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("outreach.web.planner_urls")),
     path("", include("referrals.web.board_urls")),
+    path("", include("referrals.web.reports_urls")),
     path("api/v1/", include("clinics.api.urls")),
     path("api/v1/", include("outreach.api.urls")),
     path("api/v1/", include("outreach.messaging.urls")),
     path("api/v1/", include("referrals.api.urls")),
+    path("api/v1/", include("referrals.api.reports_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
 ]

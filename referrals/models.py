@@ -265,6 +265,8 @@ class Referral(models.Model):
             # "Accepted but not booked after N days" reads by response time.
             models.Index(fields=["organisation", "status", "responded_at"]),
             models.Index(fields=["referrer", "status"]),
+            # Reports read one organisation's referrals sent in a date range.
+            models.Index(fields=["organisation", "sent_at"], name="referral_org_sent_idx"),
         ]
 
     def __str__(self) -> str:
@@ -350,3 +352,7 @@ class ReferralRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_code} {self.result} -> {self.destination_category}"
+
+
+# Defined in its own module to keep this one about referrals; imported so Django finds it.
+from referrals.jobs.models import BackgroundJob  # noqa: E402, F401

@@ -12,10 +12,11 @@ twice gives the same ids and re-importing updates rather than duplicates.
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from clinics.domain import DomainError
 from referrals.models import Destination
@@ -106,10 +107,18 @@ def service_from(destination: Destination) -> dict[str, Any]:
     return service
 
 
-def export_directory(destinations: Any = None) -> dict[str, Any]:
+# Called as progress(done, total) by the long actions, so a page can show how far they are.
+Progress = Callable[[int, int], None]
+
+
+def export_directory(destinations: Any = None, progress: Progress | None = None) -> dict[str, Any]:
     """The whole directory (or `destinations`) as one Open Referral UK page of services."""
     rows = list(destinations if destinations is not None else Destination.objects.all())
-    contents = [service_from(destination) for destination in rows]
+    contents = []
+    for index, destination in enumerate(rows):
+        contents.append(service_from(destination))
+        if progress is not None:
+            progress(index + 1, len(rows))
     return {
         "total_items": len(contents),
         "total_pages": 1,
@@ -234,26 +243,45 @@ def parse(raw: bytes | str) -> list[dict[str, Any]]:
     return rows
 
 
-def import_directory(raw: bytes | str) -> dict[str, int]:
-    """Create or update destinations from an HSDS 3 file: all of it, or nothing."""
+def import_directory(raw: bytes | str, progress: Progress | None = None) -> dict[str, int]:
+    """Create or update destinations from an HSDS 3 file: all of it, or nothing.
+
+    Every service is checked before anything is written, so `progress` can report the slow
+    part while it runs: progress written inside the one transaction would not be seen by
+    anyone until it committed.
+    """
     rows = parse(raw)
+    existing = {
+        (destination.name, destination.area): destination
+        for destination in Destination.objects.filter(name__in=[row["name"] for row in rows])
+    }
+    checked = []
     created = updated = 0
-    with transaction.atomic():
-        for row in rows:
-            destination = Destination.objects.filter(name=row["name"], area=row["area"]).first()
-            if destination is None:
-                destination = Destination(**row)
-                created += 1
-            else:
-                for field, value in row.items():
-                    setattr(destination, field, value)
-                updated += 1
-            try:
-                destination.full_clean()
-            except ValidationError as error:
-                # Raising inside the atomic block undoes the rows already saved.
-                raise ImportFileError(
-                    f"'{row['name']}' is not a valid destination.", fields=error.message_dict
-                ) from None
-            destination.save()
+    for index, row in enumerate(rows):
+        destination = existing.get((row["name"], row["area"]))
+        if destination is None:
+            destination = Destination(**row)
+            created += 1
+        else:
+            for field, value in row.items():
+                setattr(destination, field, value)
+            updated += 1
+        try:
+            destination.full_clean()
+        except ValidationError as error:
+            raise ImportFileError(
+                f"'{row['name']}' is not a valid destination.", fields=error.message_dict
+            ) from None
+        checked.append(destination)
+        if progress is not None:
+            progress(index + 1, len(rows))
+    try:
+        with transaction.atomic():
+            for destination in checked:
+                destination.save()
+    except IntegrityError:
+        # Someone added one of these destinations while the file was being checked.
+        raise ImportFileError(
+            "The directory changed while the file was being checked: import it again."
+        ) from None
     return {"created": created, "updated": updated}

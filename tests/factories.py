@@ -28,7 +28,7 @@ from outreach.models import (
     VisitOutcome,
     WaitlistEntry,
 )
-from referrals.models import Destination, Referral, ReferralChase
+from referrals.models import BackgroundJob, Destination, Referral, ReferralChase
 
 # A fixed Monday morning, so tests do not depend on the day they run.
 BASE_TIME = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -305,3 +305,12 @@ class ApiTokenFactory(factory.django.DjangoModelFactory):
     secret_hash = "0" * 64
     created_at = factory.LazyFunction(timezone.now)
     expires_at = factory.LazyAttribute(lambda t: t.created_at + timedelta(days=30))
+
+
+class BackgroundJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BackgroundJob
+
+    kind = BackgroundJob.Kind.DIRECTORY_EXPORT
+    organisation = factory.SubFactory(OrganisationFactory)
+    requested_by = factory.SubFactory(UserFactory)

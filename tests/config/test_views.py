@@ -75,4 +75,6 @@ def test_the_navigation_marks_the_page_and_follows_the_role(client):
         ("Today", False),
         ("People", True),
     ]
-    assert navigation_for(analyst.user, "home") == []
+    # Analysts work with aggregates only: reports are all they are offered.
+    assert [item["label"] for item in navigation_for(analyst.user, "home")] == ["Reports"]
+    assert navigation_for(analyst.user, "reports_web:report")[0]["current"] is True

@@ -104,6 +104,17 @@ CHECK_CASES = [
      {"destination_category": "colposcopy"}),
     ("referralrule_priority_valid", ReferralRuleFactory, {"priority": "asap"},
      {"priority": "two_week_wait"}),
+    ("backgroundjob_kind_valid", factories.BackgroundJobFactory, {"kind": "bake"},
+     {"kind": "directory_import"}),
+    ("backgroundjob_status_valid", factories.BackgroundJobFactory, {"status": "paused"},
+     {"status": "running"}),
+    ("backgroundjob_progress_within_total", factories.BackgroundJobFactory,
+     {"progress_done": 5, "progress_total": 4}, {"progress_done": 4, "progress_total": 4}),
+    ("backgroundjob_failure_has_message", factories.BackgroundJobFactory,
+     {"status": "failed", "finished_at": AT, "error_message": ""},
+     {"status": "failed", "finished_at": AT, "error_message": "The file is not valid JSON."}),
+    ("backgroundjob_finished_has_time", factories.BackgroundJobFactory,
+     {"status": "done", "finished_at": None}, {"status": "done", "finished_at": AT}),
 ]  # fmt: skip
 
 UNIQUE_TESTED = {"destination_unique_name_area", "referralrule_unique"}
