@@ -12,6 +12,7 @@ then looked up at the provider by its reference before anything is resent.
 
 import logging
 import random
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from django.utils import timezone
 from clinics.domain import move_status
 from clinics.models import ContactPoint, Organisation, Patient
 from clinics.validators import normalise_mobile
+from outreach.messaging import clock
 from outreach.messaging.clock import after_quiet_hours, in_quiet_hours, london_day_bounds
 from outreach.messaging.gateways import Outgoing, TransportError, gateway_for
 from outreach.messaging.rendering import DEFAULTS
@@ -195,20 +197,35 @@ def queue_message(
     return message
 
 
+# After a publish fails, this process stops trying for a while. Against a stopped Redis each
+# attempt costs seconds (the client's own connection retries), and one request can queue a
+# message per patient (a cancelled session): without this a booking would wait for each.
+BROKER_RETRY_AFTER_SECONDS = 30.0
+_broker_down_until = 0.0
+
+
 def enqueue_on_commit(message_id: int) -> None:
     """Hand the message to a worker once the transaction commits, if the broker is reachable.
 
     This is `delay_on_commit` made safe: if Redis is down the booking must still succeed, so the
     publish is tried once, never retried, and a failure only logs; the every-minute sweep sends
-    the row when Redis is back.
+    the row when Redis is back. After a failure the next publishes in this process are skipped
+    for `BROKER_RETRY_AFTER_SECONDS`, so a request never waits on a dead broker more than once.
     """
 
     def enqueue() -> None:
+        global _broker_down_until
         from outreach.tasks import send_message_task
 
+        if time.monotonic() < _broker_down_until:
+            logger.warning(
+                "message %s not enqueued (broker down); the sweep will send it", message_id
+            )
+            return
         try:
             send_message_task.apply_async((message_id,), retry=False)
         except Exception:  # any broker error: the sweep is the fallback
+            _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
             logger.warning("message %s not enqueued; the sweep will send it", message_id)
 
     transaction.on_commit(enqueue)
@@ -236,7 +253,7 @@ def _claim(message_id: int, now: datetime) -> bool:
     if claimed:
         return True
     # A row its worker never finished (killed mid-send): take it over once the lease passed.
-    stale = now - timedelta(seconds=settings.OUTREACH_SENDING_LEASE_SECONDS)
+    stale = clock.lease_expired_before(now)
     return bool(
         Message.objects.filter(pk=message_id, status=Status.SENDING, claimed_at__lt=stale).update(
             claimed_at=now, attempts=F("attempts") + 1
@@ -402,7 +419,7 @@ def send_batch(message_ids: list[int], *, now: datetime | None = None) -> list[O
     over after the lease and looked up at the provider first, so none is sent twice.
     """
     now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.OUTREACH_SENDING_LEASE_SECONDS)
+    stale = clock.lease_expired_before(now)
     with transaction.atomic():
         claimed = list(
             Message.objects.filter(pk__in=message_ids)
@@ -507,7 +524,7 @@ def claim_due_batches(*, now: datetime | None = None, limit: int = 100_000) -> I
     Yielding per batch lets the caller enqueue the first rows while later ones are claimed.
     """
     now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.OUTREACH_SENDING_LEASE_SECONDS)
+    stale = clock.lease_expired_before(now)
     due = Q(status=Status.SCHEDULED, send_after__lte=now) & (
         Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
     )

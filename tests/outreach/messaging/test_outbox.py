@@ -516,6 +516,32 @@ def test_a_booking_succeeds_when_the_broker_is_down(
     assert outbox.claim_due() == [news.pk]
 
 
+def test_a_stopped_broker_is_tried_once_not_once_per_message(
+    clock, monkeypatch, django_capture_on_commit_callbacks, organisation, patient, mobile
+):
+    from outreach.tasks import send_message_task
+
+    attempts: list[int] = []
+
+    def broker_down(args, **kwargs):
+        # Each attempt against a stopped Redis costs seconds of the client's connect retries.
+        attempts.append(args[0])
+        raise OSError("Connection refused")
+
+    monkeypatch.setattr(send_message_task, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = [
+            outbox.queue_message(
+                organisation=organisation, patient=patient, idempotency_key=f"news:{n}", body="Hi"
+            )
+            for n in range(5)
+        ]
+
+    assert attempts == [queued[0].pk]
+    assert {message.status for message in queued} == {Status.SCHEDULED}
+    assert sorted(outbox.claim_due()) == sorted(message.pk for message in queued)
+
+
 def test_the_renderer_only_fills_placeholders():
     assert render(
         "Hi {{ first_name }} {{ secret.__class__ }} {% load x %}", {"first_name": "Sam"}
