@@ -1,5 +1,6 @@
 """A Redis server of the test's own, on a free loopback port, that the test can stop and start."""
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -37,7 +38,8 @@ class RedisServer:
         return redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=1)
 
     def start(self, timeout: float = 10.0) -> None:
-        self.process = subprocess.Popen(
+        # A fixed argument list with the binary found on PATH: no shell, no outside input.
+        self.process = subprocess.Popen(  # noqa: S603
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.folder.name, "--loglevel", "warning"],
             stdout=subprocess.DEVNULL,
@@ -47,18 +49,18 @@ class RedisServer:
             try:
                 if self.client().ping():
                     return
-            except redis.ConnectionError:
+            except redis.ConnectionError as error:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"redis-server exited with {self.process.returncode}")
+                    code = self.process.returncode
+                    raise RuntimeError(f"redis-server exited with {code}") from error
                 time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
 
     def shutdown(self) -> None:
         """Stop it the way an operator would (SHUTDOWN NOSAVE), and wait until it has gone."""
-        try:
+        # The server closes the connection as it exits, before any answer.
+        with contextlib.suppress(redis.ConnectionError):
             self.client().shutdown(nosave=True)
-        except redis.ConnectionError:
-            pass  # the server closes the connection as it exits
         if self.process is not None:
             self.process.wait(timeout=10)
             self.process = None

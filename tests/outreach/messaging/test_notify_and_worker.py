@@ -153,7 +153,7 @@ def empty_broker(settings):
     """Start from an empty queue: a task left by an earlier run would be counted as ours."""
     broker = _broker()
     broker.delete(app.conf.task_default_queue, "unacked", "unacked_index")
-    yield broker
+    return broker
 
 
 @pytest.fixture
