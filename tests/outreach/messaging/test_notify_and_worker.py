@@ -189,11 +189,13 @@ def broker_at(url: str) -> Iterator[None]:
     """Point the Celery app (publishing, workers, control) at another broker for a while."""
 
     def reset() -> None:
-        # The app keeps its connection pools; drop them so the next publish connects afresh.
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # The app caches its pools; dropping the references makes the next publish look them
+        # up for the current URL. Not closed: kombu keeps one pool per URL for the process, so
+        # the original broker's pool is found again, open, afterwards.
         app._pool = None
         app.amqp._producer_pool = None
+        # The control mailbox (inspect) caches its producer pool too, as Celery after a fork.
+        app.control.mailbox.__dict__.pop("producer_pool", None)
 
     before = app.conf.broker_url
     reset()
