@@ -71,7 +71,6 @@ NAVIGATION: list[NavItem] = [
         ("directory-add", "directory-detail", "directory-edit"),
     ),
     NavItem("Messages", "message-log", frozenset({COORDINATOR, ADMIN})),
-    ),
     NavItem(
         "Reports",
         "reports_web:reports",

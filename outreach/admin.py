@@ -419,7 +419,16 @@ class BookingAdmin(AuditedAdmin):
     scope = staticmethod(bookings_for)
     choice_scopes = OUTREACH_CHOICE_SCOPES
     str_select_related = ("patient", "service_type")
-    list_display = ("starts_at", "patient", "service_type", "session", "lane", "status", "source")
+    list_display = (
+        "starts_at",
+        "patient",
+        "service_type",
+        "session",
+        "lane",
+        "status",
+        "confirmed_at",
+        "source",
+    )
     list_filter = ("status", "source", "service_type")
     list_select_related = ("patient", "service_type", "session")
     search_fields = (
@@ -450,6 +459,8 @@ class BookingAdmin(AuditedAdmin):
         "arrived_at",
         "cancelled_by",
         "cancellation_reason",
+        "confirmed_at",
+        "confirmed_via",
         "booked_by",
         "idempotency_key",
         "rescheduled_from",
@@ -472,7 +483,19 @@ class BookingAdmin(AuditedAdmin):
                 )
             },
         ),
-        ("Status", {"fields": ("status", "arrived_at", "cancelled_by", "cancellation_reason")}),
+        (
+            "Status",
+            {
+                "fields": (
+                    "status",
+                    "confirmed_at",
+                    "confirmed_via",
+                    "arrived_at",
+                    "cancelled_by",
+                    "cancellation_reason",
+                )
+            },
+        ),
         (
             "Record",
             {
@@ -635,7 +658,7 @@ class InboundMessageAdmin(ScopedAdmin):
     """Texts patients sent back; the ones the system could not act on wait for a coordinator."""
 
     scope = staticmethod(replies_for)
-    list_display = ("received_at", "masked_from", "body", "action", "booking", "handled")
+    list_display = ("received_at", "masked_from", "body", "action", "note", "booking", "handled")
     list_filter = ("handled", "action")
     list_editable = ("handled",)
     ordering = ("handled", "-received_at")
@@ -648,6 +671,7 @@ class InboundMessageAdmin(ScopedAdmin):
         "patient",
         "booking",
         "action",
+        "note",
         "created_at",
     )
 

@@ -334,12 +334,17 @@ class BookingCancelledBy(models.TextChoices):
     SERVICE = "service", "The service"
 
 
+class BookingConfirmedVia(models.TextChoices):
+    TEXT_REPLY = "text_reply", "Text reply"
+
+
 class Booking(models.Model):
     """A person's place at a session. Statuses follow FHIR Appointment.status."""
 
     Status = BookingStatus
     Source = BookingSource
     CancelledBy = BookingCancelledBy
+    ConfirmedVia = BookingConfirmedVia
 
     # A booking in one of these holds its lane and its patient's time.
     ACTIVE_STATUSES = (Status.BOOKED, Status.ARRIVED, Status.FULFILLED)
@@ -370,6 +375,10 @@ class Booking(models.Model):
     arrived_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
     cancellation_reason = models.TextField(blank=True)
+    # The patient said they are coming (replied C or YES); not a status, because a confirmed
+    # booking is still just booked: it can be cancelled, checked in or missed like any other.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_via = models.CharField(max_length=20, choices=ConfirmedVia.choices, blank=True)
     notes = models.TextField(blank=True)
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -402,6 +411,11 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=~Q(status__in=["arrived", "fulfilled"]) | Q(arrived_at__isnull=False),
                 name="booking_arrival_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True, confirmed_via="")
+                | Q(confirmed_at__isnull=False, confirmed_via__in=BookingConfirmedVia.values),
+                name="booking_confirmation_says_how",
             ),
             models.UniqueConstraint(
                 fields=["session", "patient"],
@@ -797,6 +811,9 @@ class InboundMessage(models.Model):
         Booking, on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
     )
     action = models.CharField(max_length=20, choices=Action.choices)
+    note = models.CharField(
+        max_length=300, blank=True, help_text="Why the reply was not acted on, for a coordinator."
+    )
     handled = models.BooleanField(default=False, help_text="A coordinator has dealt with it.")
     created_at = models.DateTimeField(auto_now_add=True)
 

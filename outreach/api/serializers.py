@@ -320,6 +320,8 @@ class BookingSerializer(serializers.ModelSerializer):
             "arrived_at",
             "cancelled_by",
             "cancellation_reason",
+            "confirmed_at",
+            "confirmed_via",
             "notes",
             "rescheduled_from",
             "outcome",

@@ -52,6 +52,15 @@ def after_quiet_hours(moment: datetime) -> datetime:
     return at_london(day, end)
 
 
+def lease_expired_before(now: datetime) -> datetime:
+    """Claims made before this instant are presumed abandoned by a worker that died.
+
+    The one place the sending lease is read, so a test can move the lease on (a worker killed
+    mid-batch) instead of waiting it out in real time.
+    """
+    return now - timedelta(seconds=settings.OUTREACH_SENDING_LEASE_SECONDS)
+
+
 def london_day_bounds(moment: datetime) -> tuple[datetime, datetime]:
     """The start and end of the London day containing `moment` (23 or 25 hours at a change)."""
     day = moment.astimezone(london()).date()

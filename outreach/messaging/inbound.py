@@ -5,6 +5,7 @@ ignored, so Notify retrying a callback never cancels or confirms twice.
 """
 
 from collections.abc import Mapping
+from datetime import UTC
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -46,6 +47,7 @@ def receive_text(payload: Mapping[str, Any]) -> InboundMessage:
     """Record an inbound text and act on C, X or STOP; idempotent by the provider's id."""
     from clinics.services import system_user
     from outreach.services.bookings import cancel_booking
+    from outreach.services.confirmations import confirm_booking
 
     provider_id = str(payload.get("id") or "")
     existing = InboundMessage.objects.filter(provider_id=provider_id).first()
@@ -58,11 +60,17 @@ def receive_text(payload: Mapping[str, Any]) -> InboundMessage:
         number = raw_number
     body = str(payload.get("message") or "")
     received = parse_datetime(str(payload.get("date_received") or "")) or timezone.now()
+    if timezone.is_naive(received):
+        # Notify sends UTC; a time without an offset must not be compared as if it had one.
+        received = timezone.make_aware(received, UTC)
     keyword = _keyword(body)
     sent = _latest_booking_message(number)
     booking = sent.booking if sent else None
     patient = sent.patient if sent else None
     action = Action.UNKNOWN
+    note = ""
+    if booking is None and keyword in CONFIRM_WORDS | CANCEL_WORDS:
+        note = "No appointment text was sent to this number, so there is nothing to act on."
     with transaction.atomic():
         if keyword in STOP_WORDS:
             ContactPoint.objects.filter(
@@ -76,9 +84,16 @@ def receive_text(payload: Mapping[str, Any]) -> InboundMessage:
                 suppressed_reason=Message.SuppressedReason.OPTED_OUT,
             )
             action = Action.OPTED_OUT
-        elif keyword in CONFIRM_WORDS and booking and booking.status == Booking.Status.BOOKED:
-            action = Action.CONFIRMED
-        elif keyword in CANCEL_WORDS and booking and booking.status == Booking.Status.BOOKED:
+        elif keyword in CONFIRM_WORDS and booking:
+            try:
+                confirm_booking(booking, by=system_user(), now=received)
+                action = Action.CONFIRMED
+            except DomainError as refused:
+                # Cancelled or past: nothing to confirm; a coordinator sees the reply and why.
+                note = refused.detail
+        elif keyword in CANCEL_WORDS and booking and booking.status != Booking.Status.BOOKED:
+            note = f"Not cancelled: this appointment is {booking.get_status_display().lower()}."
+        elif keyword in CANCEL_WORDS and booking:
             try:
                 cancel_booking(
                     booking,
@@ -87,8 +102,8 @@ def receive_text(payload: Mapping[str, Any]) -> InboundMessage:
                     reason="The patient replied X by text",
                 )
                 action = Action.CANCELLED
-            except DomainError:
-                action = Action.UNKNOWN
+            except DomainError as refused:
+                note = refused.detail
         try:
             with transaction.atomic():
                 return InboundMessage.objects.create(
@@ -100,6 +115,7 @@ def receive_text(payload: Mapping[str, Any]) -> InboundMessage:
                     patient=patient,
                     booking=booking,
                     action=action,
+                    note=note[:300],
                     handled=action != Action.UNKNOWN,
                 )
         except IntegrityError:

@@ -12,6 +12,7 @@ then looked up at the provider by its reference before anything is resent.
 
 import logging
 import random
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from django.utils import timezone
 from clinics.domain import move_status
 from clinics.models import ContactPoint, Organisation, Patient
 from clinics.validators import normalise_mobile
+from outreach.messaging import clock
 from outreach.messaging.clock import after_quiet_hours, in_quiet_hours, london_day_bounds
 from outreach.messaging.gateways import Outgoing, TransportError, gateway_for
 from outreach.messaging.rendering import DEFAULTS
@@ -195,20 +197,35 @@ def queue_message(
     return message
 
 
+# After a publish fails, this process stops trying for a while. Against a stopped Redis each
+# attempt costs seconds (the client's own connection retries), and one request can queue a
+# message per patient (a cancelled session): without this a booking would wait for each.
+BROKER_RETRY_AFTER_SECONDS = 30.0
+_broker_down_until = 0.0
+
+
 def enqueue_on_commit(message_id: int) -> None:
     """Hand the message to a worker once the transaction commits, if the broker is reachable.
 
     This is `delay_on_commit` made safe: if Redis is down the booking must still succeed, so the
     publish is tried once, never retried, and a failure only logs; the every-minute sweep sends
-    the row when Redis is back.
+    the row when Redis is back. After a failure the next publishes in this process are skipped
+    for `BROKER_RETRY_AFTER_SECONDS`, so a request never waits on a dead broker more than once.
     """
 
     def enqueue() -> None:
+        global _broker_down_until
         from outreach.tasks import send_message_task
 
+        if time.monotonic() < _broker_down_until:
+            logger.warning(
+                "message %s not enqueued (broker down); the sweep will send it", message_id
+            )
+            return
         try:
             send_message_task.apply_async((message_id,), retry=False)
         except Exception:  # any broker error: the sweep is the fallback
+            _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
             logger.warning("message %s not enqueued; the sweep will send it", message_id)
 
     transaction.on_commit(enqueue)
@@ -232,14 +249,14 @@ def backoff_seconds(attempt: int) -> float:
 def _claim(message_id: int, now: datetime) -> bool:
     claimed = Message.objects.filter(
         pk=message_id, status=Status.SCHEDULED, send_after__lte=now
-    ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, sent_at=None)
     if claimed:
         return True
     # A row its worker never finished (killed mid-send): take it over once the lease passed.
-    stale = now - timedelta(seconds=settings.OUTREACH_SENDING_LEASE_SECONDS)
+    stale = clock.lease_expired_before(now)
     return bool(
         Message.objects.filter(pk=message_id, status=Status.SENDING, claimed_at__lt=stale).update(
-            claimed_at=now, attempts=F("attempts") + 1
+            claimed_at=now, attempts=F("attempts") + 1, sent_at=None
         )
     )
 
@@ -260,12 +277,33 @@ def _take_rate_slots(now: datetime, wanted: int = 1) -> int:
     return max(0, min(wanted, settings.OUTREACH_NOTIFY_RATE_PER_MINUTE - before))
 
 
+# What counts towards a patient's daily cap: messages sent or delivered today, and messages
+# being sent right now whose checks passed (they carry `sent_at` from that moment, so a second
+# worker sending to the same person at the same time counts them).
+_COUNTED = [Status.SENDING, Status.SENT, Status.DELIVERED]
+
+
+def _lock_patients(patient_ids: set[int]) -> None:
+    """Serialise the daily-cap check per patient until the caller's transaction ends.
+
+    Without it two workers sending to one person at once could both count two sent today and
+    both send, a fourth text against a cap of three.
+    """
+    if patient_ids:
+        list(
+            Patient.objects.select_for_update()
+            .filter(pk__in=patient_ids)
+            .order_by("pk")  # one order everywhere, so two chunks never deadlock
+            .values_list("pk", flat=True)
+        )
+
+
 def _sent_today(message: Message, now: datetime) -> int:
     start, end = london_day_bounds(now)
     return (
         Message.objects.filter(
             patient_id=message.patient_id,
-            status__in=[Status.SENT, Status.DELIVERED],
+            status__in=_COUNTED,
             sent_at__gte=start,
             sent_at__lt=end,
         )
@@ -286,6 +324,7 @@ def _put_back(
         reason,
         send_after=send_after,
         claimed_at=None,
+        sent_at=None,  # no longer counts towards today's cap
         attempts=attempts,
         **changes,
     )
@@ -383,7 +422,12 @@ def send_message(message_id: int, *, now: datetime | None = None) -> Outcome:
     if not _claim(message_id, now):
         return Outcome("skipped")
     message = Message.objects.select_related("booking", "patient").get(pk=message_id)
-    stopped = _stopped_by_rules(message, now)
+    with transaction.atomic():
+        _lock_patients({message.patient_id} if message.patient_id else set())
+        stopped = _stopped_by_rules(message, now)
+        if stopped is None:
+            # Counted towards today's cap from now, before the provider is called.
+            Message.objects.filter(pk=message.pk, status=Status.SENDING).update(sent_at=now)
     if stopped is not None:
         return stopped
     result = _deliver(message, now)
@@ -402,7 +446,7 @@ def send_batch(message_ids: list[int], *, now: datetime | None = None) -> list[O
     over after the lease and looked up at the provider first, so none is sent twice.
     """
     now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.OUTREACH_SENDING_LEASE_SECONDS)
+    stale = clock.lease_expired_before(now)
     with transaction.atomic():
         claimed = list(
             Message.objects.filter(pk__in=message_ids)
@@ -414,7 +458,7 @@ def send_batch(message_ids: list[int], *, now: datetime | None = None) -> list[O
             .values_list("pk", flat=True)
         )
         Message.objects.filter(pk__in=claimed).update(
-            status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, sent_at=None
         )
     messages = list(
         Message.objects.filter(pk__in=claimed)
@@ -423,27 +467,34 @@ def send_batch(message_ids: list[int], *, now: datetime | None = None) -> list[O
         .order_by("pk")
     )
     start, end = london_day_bounds(now)
-    counts = dict(
-        Message.objects.filter(
-            patient_id__in={m.patient_id for m in messages if m.patient_id},
-            status__in=[Status.SENT, Status.DELIVERED],
-            sent_at__gte=start,
-            sent_at__lt=end,
-        )
-        .values_list("patient_id")
-        .annotate(count=Count("pk"))
-    )
+    patients = {m.patient_id for m in messages if m.patient_id}
     outcomes = [Outcome("skipped")] * (len(message_ids) - len(messages))
     granted = _take_rate_slots(now, len(messages))
     ready: list[Message] = []
-    for index, message in enumerate(messages):
-        today = counts.get(message.patient_id, 0)
-        stopped = _stopped_by_rules(message, now, sent_today=today, rate_ok=index < granted)
-        if stopped is not None:
-            outcomes.append(stopped)
-            continue
-        counts[message.patient_id] = today + 1
-        ready.append(message)
+    with transaction.atomic():
+        # The patients stay locked only while the rules run, never during the provider calls.
+        _lock_patients(patients)
+        counts = dict(
+            Message.objects.filter(
+                patient_id__in=patients,
+                status__in=_COUNTED,
+                sent_at__gte=start,
+                sent_at__lt=end,
+            )
+            .values_list("patient_id")
+            .annotate(count=Count("pk"))
+        )
+        for index, message in enumerate(messages):
+            today = counts.get(message.patient_id, 0)
+            stopped = _stopped_by_rules(message, now, sent_today=today, rate_ok=index < granted)
+            if stopped is not None:
+                outcomes.append(stopped)
+                continue
+            counts[message.patient_id] = today + 1
+            ready.append(message)
+        Message.objects.filter(pk__in=[m.pk for m in ready], status=Status.SENDING).update(
+            sent_at=now
+        )
     sent: list[tuple[int, str]] = []
     try:
         # The provider calls overlap in threads; everything touching the database stays here.
@@ -479,6 +530,7 @@ def _failed(message: Message, error: TransportError, now: datetime) -> Outcome:
             "Failed",
             failure_permanent=error.permanent,
             failure_detail=detail,
+            sent_at=None,
         )
         return Outcome(Status.FAILED)
     delay = backoff_seconds(message.attempts)
@@ -507,7 +559,7 @@ def claim_due_batches(*, now: datetime | None = None, limit: int = 100_000) -> I
     Yielding per batch lets the caller enqueue the first rows while later ones are claimed.
     """
     now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.OUTREACH_SENDING_LEASE_SECONDS)
+    stale = clock.lease_expired_before(now)
     due = Q(status=Status.SCHEDULED, send_after__lte=now) & (
         Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
     )

@@ -13,6 +13,7 @@ from outreach.services.bookings import (
     walk_in_queue,
 )
 from outreach.services.common import local_datetime, london
+from outreach.services.confirmations import ConfirmationRefused, confirm_booking
 from outreach.services.series import (
     Scope,
     create_series,
@@ -38,6 +39,7 @@ from outreach.services.waitlist import (
 )
 
 __all__ = [
+    "ConfirmationRefused",
     "Scope",
     "accept_offer",
     "add_walk_in",
@@ -47,6 +49,7 @@ __all__ = [
     "cancel_session",
     "check_clashes",
     "check_in",
+    "confirm_booking",
     "create_series",
     "create_session",
     "decline_offer",

@@ -7,6 +7,7 @@ import pytest
 from django.core.cache import cache
 
 from clinics.models import ContactPoint
+from outreach.messaging import outbox
 from outreach.messaging.gateways import _instance
 from outreach.messaging.gateways.fake import FakeGateway
 from outreach.models import BookingMode, OutreachSession
@@ -29,7 +30,9 @@ def fake_gateway(settings) -> Iterator[type[FakeGateway]]:
     _instance.cache_clear()
     FakeGateway.reset()
     cache.clear()
+    outbox._broker_down_until = 0.0
     yield FakeGateway
+    outbox._broker_down_until = 0.0
     FakeGateway.reset()
     _instance.cache_clear()
 

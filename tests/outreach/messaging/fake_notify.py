@@ -2,7 +2,8 @@
 
 It implements what the gateway uses: POST /v2/notifications/sms and /email, and
 GET /v2/notifications?reference=. It accepts any bearer token, counts every message it receives
-by reference (so a test can see duplicates), and can answer with errors or hang on demand.
+by reference (so a test can see duplicates), and can answer with errors or hang on demand. A
+request cut off before its body arrived (its sender was killed) is not a message, as at Notify.
 """
 
 import json
@@ -83,7 +84,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        payload = json.loads(self.rfile.read(length) or b"{}")
+        raw = self.rfile.read(length)
+        if len(raw) < length:
+            # The client died mid-request (a worker killed while sending): like Notify, never
+            # treat half a request as a message. There is nobody left to answer.
+            self.close_connection = True
+            return
+        try:
+            payload = json.loads(raw or b"{}")
+        except ValueError:
+            self._answer(400, {"errors": [{"error": "BadRequestError", "message": "Not JSON"}]})
+            return
         if not self.headers.get("Authorization", "").startswith("Bearer "):
             self._answer(403, {"errors": [{"error": "AuthError"}]})
             return

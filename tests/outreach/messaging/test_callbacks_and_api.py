@@ -4,8 +4,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from clinics.models import ContactPoint
+from clinics.services import SYSTEM_USERNAME
 from outreach import services
 from outreach.messaging import outbox
 from outreach.models import Booking, InboundMessage, Message
@@ -91,13 +93,72 @@ def test_a_permanent_failure_receipt_fails_the_message(client, sent_reminder):
     assert (failed.status, failed.failure_permanent) == (Status.FAILED, True)
 
 
-def test_replying_c_confirms(client, sent_reminder):
+def test_replying_c_confirms_the_booking_with_history(client, sent_reminder, clock):
     response = text(client, " c ")
 
     assert response.json() == {"action": "confirmed"}
     reply = InboundMessage.objects.get()
     assert reply.booking_id == sent_reminder.booking_id
     assert reply.handled
+    booking = Booking.objects.get(pk=sent_reminder.booking_id)
+    assert (booking.status, booking.confirmed_at, booking.confirmed_via) == (
+        Booking.Status.BOOKED,
+        timezone.now(),
+        Booking.ConfirmedVia.TEXT_REPLY,
+    )
+    latest = booking.history.first()
+    assert latest.history_change_reason == "Confirmed by text reply"
+    assert latest.history_user.username == SYSTEM_USERNAME
+
+
+def test_a_second_yes_keeps_the_first_confirmation(client, sent_reminder, clock):
+    text(client, "YES", provider_id="in-1")
+    first = Booking.objects.get(pk=sent_reminder.booking_id).confirmed_at
+    clock.shift(timedelta(hours=1))
+
+    assert text(client, "Yes!", provider_id="in-2").json() == {"action": "confirmed"}
+    booking = Booking.objects.get(pk=sent_reminder.booking_id)
+    assert booking.confirmed_at == first
+    assert booking.history.filter(history_change_reason="Confirmed by text reply").count() == 1
+
+
+def test_a_yes_to_a_cancelled_booking_is_refused_and_shown_to_a_coordinator(client, sent_reminder):
+    booking = Booking.objects.get(pk=sent_reminder.booking_id)
+    services.cancel_booking(booking, by=None, cancelled_by="service", reason="Nurse ill")
+
+    assert text(client, "C").json() == {"action": "unknown"}
+    reply = InboundMessage.objects.get()
+    assert (reply.handled, reply.note) == (False, "Not confirmed: this appointment is cancelled.")
+    assert Booking.objects.get(pk=booking.pk).confirmed_at is None
+
+
+def test_a_yes_after_the_appointment_is_refused_and_shown_to_a_coordinator(
+    client, sent_reminder, clock
+):
+    clock.move_to(THURSDAY_10 + timedelta(minutes=5))
+
+    assert text(client, "yes").json() == {"action": "unknown"}
+    reply = InboundMessage.objects.get()
+    assert (reply.handled, reply.note) == (
+        False,
+        "Not confirmed: this appointment's time has passed.",
+    )
+    assert Booking.objects.get(pk=sent_reminder.booking_id).confirmed_at is None
+
+
+def test_the_booking_api_shows_the_confirmation_read_only(
+    client, sent_reminder, nurse_client, clock
+):
+    text(client, "C")
+    url = f"/api/v1/bookings/{sent_reminder.booking_id}/"
+
+    shown = nurse_client.get(url).json()
+    assert parse_datetime(shown["confirmed_at"]) == timezone.now()
+    assert shown["confirmed_via"] == "text_reply"
+    nurse_client.patch(
+        url, {"confirmed_at": None, "confirmed_via": ""}, content_type="application/json"
+    )
+    assert Booking.objects.get(pk=sent_reminder.booking_id).confirmed_at is not None
 
 
 def test_replying_x_cancels_the_booking_through_the_service(client, sent_reminder):

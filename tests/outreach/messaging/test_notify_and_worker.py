@@ -1,27 +1,32 @@
 """The real Notify client against a fake Notify on loopback, and a real worker on Redis."""
 
+import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+import redis
 from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from config.celery import app
 from outreach import services
-from outreach.messaging import outbox
+from outreach.messaging import clock, outbox
 from outreach.messaging.gateways import Outgoing, TransportError, _instance
 from outreach.messaging.gateways.notify import NotifyGateway
 from outreach.models import BookingMode, Message
 from outreach.tasks import send_due_messages_task, send_message_task, send_messages_task
 from tests import factories
 from tests.outreach.messaging.fake_notify import API_KEY, FakeNotify
+from tests.outreach.messaging.redis_server import RedisServer
 
 NOTIFY = "outreach.messaging.gateways.notify.NotifyGateway"
 
@@ -106,16 +111,61 @@ def _wait_for(predicate, timeout: float = 30.0) -> bool:
     while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(0.1)
+        time.sleep(0.05)
     return False
 
 
+def _broker() -> redis.Redis:
+    return redis.Redis.from_url(app.conf.broker_url, socket_connect_timeout=2)
+
+
+def _nothing_queued(broker: redis.Redis) -> bool:
+    # Waiting tasks are in the queue's list; a task a worker has taken but not yet
+    # acknowledged (acks_late: running, or held for a retry countdown) is in the "unacked" hash.
+    return broker.llen(app.conf.task_default_queue) == 0 and broker.hlen("unacked") == 0
+
+
+def _idle() -> bool:
+    broker = _broker()
+    if not _nothing_queued(broker):
+        return False
+    inspect = app.control.inspect(timeout=0.5)
+    active, reserved = inspect.active(), inspect.reserved()
+    if not active or reserved is None:
+        return False  # no worker answered: a solo worker answers only between tasks
+    if any(active.values()) or any(reserved.values()):
+        return False
+    # Asked again: a task finishing just before the worker answered may have queued another.
+    return _nothing_queued(broker)
+
+
+def _wait_until_idle(timeout: float = 30.0) -> None:
+    """Return once nothing can still send: no task queued, unacknowledged or running.
+
+    This replaces sleeping "long enough for a late duplicate": once the queue is empty and the
+    worker is idle, no send is still on its way, so counting at the fake Notify is final.
+    """
+    assert _wait_for(_idle, timeout=timeout), "the worker did not become idle"
+
+
 @pytest.fixture
-def worker_settings(settings, fake_notify):
+def empty_broker(settings):
+    """Start from an empty queue: a task left by an earlier run would be counted as ours."""
+    broker = _broker()
+    broker.delete(app.conf.task_default_queue, "unacked", "unacked_index")
+    return broker
+
+
+@pytest.fixture
+def worker_settings(settings, fake_notify, empty_broker):
     settings.OUTREACH_QUIET_HOURS = None
     settings.OUTREACH_DAILY_MESSAGE_CAP = 50
     settings.OUTREACH_REMINDER_OFFSETS = [20, 2]
     return settings
+
+
+def _sent_once(fake_notify: FakeNotify, messages) -> dict[str, int]:
+    return {outbox.reference_for(message): 1 for message in messages}
 
 
 @pytest.mark.redis
@@ -123,46 +173,112 @@ def worker_settings(settings, fake_notify):
 def test_a_booking_reminder_reaches_notify_through_a_real_worker(worker_settings, fake_notify):
     bookings = _book_tomorrow()
     assert app.conf.broker_url.startswith("redis://")
+    reminders = list(Message.objects.filter(booking=bookings[0]))
+    assert len(reminders) == 2
 
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         send_due_messages_task.delay()
-        assert _wait_for(lambda: len(fake_notify.received) == 2), fake_notify.received
+        assert _wait_for(lambda: not Message.objects.exclude(status=Message.Status.SENT).exists())
+        _wait_until_idle()
 
-    assert fake_notify.duplicates() == 0
-    assert set(Message.objects.filter(booking=bookings[0]).values_list("status", flat=True)) == {
-        Message.Status.SENT
-    }
+    assert fake_notify.received == _sent_once(fake_notify, reminders)
+
+
+@contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """Point the Celery app (publishing, workers, control) at another broker for a while."""
+
+    def reset() -> None:
+        # The app caches its pools; dropping the references makes the next publish look them
+        # up for the current URL. Not closed: kombu keeps one pool per URL for the process, so
+        # the original broker's pool is found again, open, afterwards.
+        app._pool = None
+        app.amqp._producer_pool = None
+        # The control mailbox (inspect) caches its producer pool too, as Celery after a fork.
+        app.control.mailbox.__dict__.pop("producer_pool", None)
+
+    before = app.conf.broker_url
+    reset()
+    app.conf.broker_url = url
+    try:
+        yield
+    finally:
+        reset()
+        app.conf.broker_url = before
 
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_message_lost_while_redis_was_down_goes_once_redis_is_back(
-    worker_settings, fake_notify, monkeypatch
+def test_a_booking_made_while_redis_is_stopped_succeeds_and_its_text_goes_once_redis_is_back(
+    worker_settings, fake_notify, caplog
 ):
+    # Booked exactly two hours ahead: the 2-hour reminder is due at once, so the booking's
+    # commit hands it to Celery, which is the publish that finds Redis stopped.
+    worker_settings.OUTREACH_REMINDER_OFFSETS = [2]
+    now = timezone.now().replace(microsecond=0)
+    session = factories.OutreachSessionFactory(
+        starts_at=now + timedelta(hours=2),
+        ends_at=now + timedelta(hours=6),
+        booking_mode=BookingMode.APPOINTMENTS,
+    )
+    service = factories.ServiceTypeFactory()
+    session.services.add(service)
+    patient = factories.PatientFactory(organisation=session.organisation)
+    factories.ContactPointFactory(patient=patient)
+
+    with RedisServer() as broker, broker_at(broker.url):
+        broker.shutdown()
+        with caplog.at_level(logging.WARNING, logger="outreach.messaging.outbox"):
+            booking, created = services.book_slot(
+                patient=patient, session=session, service=service, by=None, now=now
+            )
+
+        assert created
+        booking.refresh_from_db()
+        assert booking.status == "booked"
+        (reminder,) = Message.objects.filter(booking=booking)
+        assert (reminder.status, reminder.send_after) == (Message.Status.SCHEDULED, now)
+        assert f"message {reminder.pk} not enqueued" in caplog.text
+
+        broker.start()  # empty: nothing was ever published
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            # Beat's every-minute sweep finds the row the lost publish never delivered.
+            send_due_messages_task.delay()
+            assert _wait_for(
+                lambda: Message.objects.get(pk=reminder.pk).status == Message.Status.SENT
+            )
+            _wait_until_idle()
+
+    assert fake_notify.received == _sent_once(fake_notify, [reminder])
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_message_lost_on_commit_goes_once_by_the_sweep(worker_settings, fake_notify, monkeypatch):
     (booking,) = _book_tomorrow()
     Message.objects.all().delete()
 
-    def redis_down(*args, **kwargs):
+    def publish_fails(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     with monkeypatch.context() as patch:
-        patch.setattr(send_message_task, "apply_async", redis_down)
+        patch.setattr(send_message_task, "apply_async", publish_fails)
         services.cancel_booking(booking, by=None, cancelled_by="service", reason="Nurse ill")
 
     news = Message.objects.get(booking=booking, purpose="cancellation")
     assert news.status == Message.Status.SCHEDULED
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         send_due_messages_task.delay()
-        assert _wait_for(lambda: fake_notify.received[f"outreach-{news.pk}"] == 1)
-        time.sleep(0.5)
-    assert fake_notify.duplicates() == 0
+        assert _wait_for(lambda: Message.objects.get(pk=news.pk).status == Message.Status.SENT)
+        _wait_until_idle()
+    assert fake_notify.received == _sent_once(fake_notify, [news])
 
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_two_beats_at_once_send_each_message_once(worker_settings, fake_notify):
     _book_tomorrow(patient_count=8)
-    expected = Message.objects.count()
+    expected = list(Message.objects.all())
     start = threading.Barrier(2)
     claimed: list[int] = []
 
@@ -176,17 +292,16 @@ def test_two_beats_at_once_send_each_message_once(worker_settings, fake_notify):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(claimed) == sorted(Message.objects.values_list("pk", flat=True))
+    assert sorted(claimed) == sorted(message.pk for message in expected)
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         for pk in claimed + claimed:  # every id enqueued twice, as two beats would
             send_message_task.delay(pk)
         send_due_messages_task.delay()
         send_due_messages_task.delay()
-        assert _wait_for(lambda: len(fake_notify.received) == expected)
-        time.sleep(1)
+        assert _wait_for(lambda: not Message.objects.exclude(status=Message.Status.SENT).exists())
+        _wait_until_idle()
 
-    assert fake_notify.duplicates() == 0
-    assert Message.objects.filter(status=Message.Status.SENT).count() == expected
+    assert fake_notify.received == _sent_once(fake_notify, expected)
 
 
 def _children(pid: int) -> list[int]:
@@ -198,17 +313,23 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_batch_sends_every_message_exactly_once(settings, fake_notify):
+def test_a_worker_killed_mid_batch_sends_every_message_exactly_once(
+    worker_settings, fake_notify, monkeypatch
+):
+    settings = worker_settings
     organisation = factories.OrganisationFactory()
+    messages = []
     for n in range(20):
         patient = factories.PatientFactory(organisation=organisation)
         point = factories.ContactPointFactory(patient=patient)
-        factories.MessageFactory(
-            organisation=organisation,
-            patient=patient,
-            to=point.value,
-            send_after=timezone.now() - timedelta(minutes=1),
-            idempotency_key=f"kill:{n}",
+        messages.append(
+            factories.MessageFactory(
+                organisation=organisation,
+                patient=patient,
+                to=point.value,
+                send_after=timezone.now() - timedelta(minutes=1),
+                idempotency_key=f"kill:{n}",
+            )
         )
     database = settings.DATABASES["default"]
     env = {
@@ -225,9 +346,12 @@ def test_a_worker_killed_mid_batch_sends_every_message_exactly_once(settings, fa
         "NOTIFY_BASE_URL": fake_notify.base_url,
         "NOTIFY_SMS_TEMPLATE_ID": settings.NOTIFY_SMS_TEMPLATE_ID,
         "OUTREACH_QUIET_HOURS": "off",
-        "OUTREACH_SENDING_LEASE_SECONDS": "3",
+        # The production lease: the chunk Celery redelivers to the replacement child after the
+        # kill finds every row still leased to the dead one and sends nothing.
+        "OUTREACH_SENDING_LEASE_SECONDS": "300",
     }
-    # The first request is received, then hangs: the worker is killed while it waits.
+    # The first request is received, then hangs: the worker is killed while it waits, with
+    # the rest of its chunk sent or in flight and none of it recorded as sent.
     fake_notify.hang_next = 30.0
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "--app", "config", "worker", "--pool", "prefork",
@@ -239,18 +363,29 @@ def test_a_worker_killed_mid_batch_sends_every_message_exactly_once(settings, fa
         ids = outbox.claim_due()
         send_messages_task.delay(ids)
         assert _wait_for(lambda: sum(fake_notify.received.values()) >= 1, timeout=60)
-        time.sleep(0.5)
         (child,) = _children(worker.pid)
         os.kill(child, signal.SIGKILL)
-        # After the lease the sweep takes the abandoned rows over, looking each one up first.
-        time.sleep(4)
-        send_due_messages_task.delay()
-        assert _wait_for(lambda: len(fake_notify.received) == 20, timeout=60), fake_notify.received
-        assert _wait_for(
-            lambda: Message.objects.filter(status=Message.Status.SENT).count() == 20, timeout=30
-        )
-    finally:
+        # A warm shutdown of the rest of that worker: a chunk it had not acknowledged goes back
+        # to the queue for the next worker.
         os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=30)
+        worker.wait(timeout=60)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
+    assert Message.objects.filter(status=Message.Status.SENDING).count() == 20
 
-    assert fake_notify.duplicates() == 0
+    # The lease runs out: every claim made up to now is past it (moved on, not waited out).
+    # Claims made from here on hold, so the takeover itself cannot be taken over again.
+    expired_before = timezone.now()
+    monkeypatch.setattr(clock, "lease_expired_before", lambda now: expired_before)
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        send_due_messages_task.delay()
+        assert _wait_for(
+            lambda: Message.objects.filter(status=Message.Status.SENT).count() == 20, timeout=60
+        )
+        _wait_until_idle()
+
+    # Every message arrived exactly once: those the dead worker had sent were looked up, not
+    # resent; the rest were sent by the takeover.
+    assert fake_notify.received == _sent_once(fake_notify, messages)

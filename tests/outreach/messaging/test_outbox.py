@@ -348,6 +348,72 @@ def test_an_admin_template_is_used_when_there_is_one(later_session, patient, ser
     assert reminders_of(booking)[0].body == "See you Thursday 4 June at 10:00, Sam."
 
 
+@pytest.mark.parametrize(
+    "send",
+    [
+        "one",
+        # A chunk calls the provider from its send threads, whose database connections only
+        # see committed rows: this one needs real transactions.
+        pytest.param(
+            "batch", marks=[pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+        ),
+    ],
+)
+def test_two_workers_sending_to_one_person_at_once_keep_the_daily_cap(
+    clock, organisation, patient, mobile, fake_gateway, send
+):
+    def send_now(pk):
+        if send == "one":
+            return outbox.send_message(pk).status
+        return outbox.send_batch([pk])[0].status
+
+    for n in range(2):
+        factories.MessageFactory(
+            organisation=organisation,
+            patient=patient,
+            to=mobile.value,
+            status=Status.SENT,
+            send_after=timezone.now() - timedelta(hours=1),
+            sent_at=timezone.now() - timedelta(hours=1),
+            idempotency_key=f"earlier:{n}",
+        )
+    first, second = (
+        factories.MessageFactory(
+            organisation=organisation,
+            patient=patient,
+            to=mobile.value,
+            send_after=timezone.now(),
+            idempotency_key=f"now:{n}",
+        )
+        for n in range(2)
+    )
+    meanwhile: list[str] = []
+
+    def another_worker(message):
+        # While the first text is at the provider, another worker sends the second.
+        if message.reference == outbox.reference_for(first) and not meanwhile:
+            meanwhile.append(send_now(second.pk))
+
+    fake_gateway.during_send.append(another_worker)
+
+    assert send_now(first.pk) == Status.SENT
+    assert meanwhile == [Status.SUPPRESSED]
+    assert Message.objects.get(pk=second.pk).suppressed_reason == "daily_cap"
+    assert [m.reference for m in fake_gateway.sent] == [outbox.reference_for(first)]
+
+
+def test_a_text_put_back_no_longer_counts_towards_the_daily_cap(
+    clock, organisation, patient, mobile, fake_gateway
+):
+    failing = factories.MessageFactory(
+        organisation=organisation, patient=patient, to=mobile.value, send_after=timezone.now()
+    )
+    fake_gateway.fail_next.append(TransportError("Notify answered 503"))
+
+    assert outbox.send_message(failing.pk).status == Status.SCHEDULED
+    assert Message.objects.get(pk=failing.pk).sent_at is None
+
+
 def test_the_daily_cap_suppresses_the_fourth_message(
     clock, organisation, patient, mobile, fake_gateway
 ):
@@ -514,6 +580,32 @@ def test_a_booking_succeeds_when_the_broker_is_down(
     news = Message.objects.get(booking=booking, purpose="cancellation")
     assert news.status == Status.SCHEDULED
     assert outbox.claim_due() == [news.pk]
+
+
+def test_a_stopped_broker_is_tried_once_not_once_per_message(
+    clock, monkeypatch, django_capture_on_commit_callbacks, organisation, patient, mobile
+):
+    from outreach.tasks import send_message_task
+
+    attempts: list[int] = []
+
+    def broker_down(args, **kwargs):
+        # Each attempt against a stopped Redis costs seconds of the client's connect retries.
+        attempts.append(args[0])
+        raise OSError("Connection refused")
+
+    monkeypatch.setattr(send_message_task, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = [
+            outbox.queue_message(
+                organisation=organisation, patient=patient, idempotency_key=f"news:{n}", body="Hi"
+            )
+            for n in range(5)
+        ]
+
+    assert attempts == [queued[0].pk]
+    assert {message.status for message in queued} == {Status.SCHEDULED}
+    assert sorted(outbox.claim_due()) == sorted(message.pk for message in queued)
 
 
 def test_the_renderer_only_fills_placeholders():
