@@ -15,6 +15,7 @@ import os
 import random
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -45,7 +46,17 @@ from clinics.models import Organisation, Patient, ServiceType  # noqa: E402
 from outreach.models import Booking, Message, OutreachSession  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST, PORT = "127.0.0.1", 8765
+HOST = "127.0.0.1"
+
+
+def _free_port() -> int:
+    """A port nobody is listening on now, so runs on a shared machine do not collide."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+PORT = _free_port()
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -13,6 +13,8 @@ class ClinicsConfig(AppConfig):
 
         from clinics import checks  # noqa: F401  (registers the system checks)
         from clinics.auth import permissions_changed
+        from clinics.catalogue import catalogue_changed
+        from clinics.models import ServiceType
         from clinics.roles import ensure_role_groups
 
         # Permissions exist only after every app has migrated, so the groups are built then.
@@ -32,3 +34,6 @@ class ClinicsConfig(AppConfig):
             post_delete.connect(
                 permissions_changed, sender=sender, dispatch_uid=f"perms-delete-{sender}"
             )
+        # The cached service catalogue goes stale whenever a service type changes.
+        post_save.connect(catalogue_changed, sender=ServiceType, dispatch_uid="catalogue-save")
+        post_delete.connect(catalogue_changed, sender=ServiceType, dispatch_uid="catalogue-delete")

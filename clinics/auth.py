@@ -25,7 +25,7 @@ class StaffModelBackend(ModelBackend):
 
         Every API call checks a permission, which costs two joined queries; the answer only
         changes when a user's groups, a group's permissions or the user row change, and each
-        of those bumps the version in the key (see `permissions_changed`). With Redis the
+        of those bumps the version (see `permissions_changed`). With Redis the
         cache is shared by every process; the local-memory cache of a development machine
         keeps an answer at most PERMISSION_CACHE_SECONDS.
         """
@@ -33,12 +33,18 @@ class StaffModelBackend(ModelBackend):
             return super().get_all_permissions(user_obj, obj)
         if hasattr(user_obj, "_perm_cache"):
             return user_obj._perm_cache
-        key = f"outreach:perms:{user_obj.pk}:{cache.get(_VERSION_KEY, 0)}"
-        cached = cache.get(key)
-        if cached is None:
-            cached = super().get_all_permissions(user_obj)
-            cache.set(key, cached, PERMISSION_CACHE_SECONDS)
-        user_obj._perm_cache = set(cached)
+        # The cached set records the version it was computed at, so the version and the set
+        # come back in one round trip; a set computed before a change is never used after it.
+        key = f"outreach:perms:{user_obj.pk}"
+        found = cache.get_many([_VERSION_KEY, key])
+        version = found.get(_VERSION_KEY, 0)
+        cached = found.get(key)
+        if cached is not None and cached[0] == version:
+            permissions = cached[1]
+        else:
+            permissions = super().get_all_permissions(user_obj)
+            cache.set(key, (version, permissions), PERMISSION_CACHE_SECONDS)
+        user_obj._perm_cache = set(permissions)
         return user_obj._perm_cache
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from clinics.api.common import ScopedPrimaryKeyRelatedField
+from clinics.catalogue import active_service
 from clinics.models import MobileUnit, ServiceType, StaffMember, Venue
 from clinics.permissions import patients_for, scope_to_organisation
 from outreach.models import (
@@ -47,6 +48,25 @@ def _venues(user: Any) -> Any:
 
 def _live_patients(user: Any) -> Any:
     return patients_for(user).current()
+
+
+class CatalogueServiceField(ScopedPrimaryKeyRelatedField):
+    """An active service type, found in the cached catalogue instead of by a query."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(_services, **kwargs)
+
+    def to_internal_value(self, data: Any) -> ServiceType:
+        try:
+            if isinstance(data, bool):
+                raise TypeError
+            pk = ServiceType._meta.pk.get_prep_value(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        service = active_service(pk)
+        if service is None:
+            self.fail("does_not_exist", pk_value=data)
+        return service
 
 
 class StaffAssignmentSerializer(serializers.ModelSerializer):
@@ -267,7 +287,7 @@ class SlotSerializer(serializers.Serializer):
 class SlotQuerySerializer(serializers.Serializer):
     """Query parameters of the slot search: ?service=&venue=&from=&to=&limit=."""
 
-    service = ScopedPrimaryKeyRelatedField(_services)
+    service = CatalogueServiceField()
     venue = ScopedPrimaryKeyRelatedField(_venues, required=False)
     to = serializers.DateTimeField(required=False)
     limit = serializers.IntegerField(min_value=1, max_value=200, default=20)
@@ -287,7 +307,7 @@ class SlotQuerySerializer(serializers.Serializer):
 
 
 class SessionSlotQuerySerializer(serializers.Serializer):
-    service = ScopedPrimaryKeyRelatedField(_services)
+    service = CatalogueServiceField()
 
 
 class VisitOutcomeSerializer(serializers.ModelSerializer):
@@ -341,12 +361,31 @@ class BookingSerializer(serializers.ModelSerializer):
         return VisitOutcomeSerializer(visit).data
 
 
+class ReadUnderLockField(ScopedPrimaryKeyRelatedField):
+    """A related id checked for its type only: the service reads the row, under its lock.
+
+    The row must be read again under the lock anyway, so reading it here too would cost a
+    query on every booking. The service looks it up in the same scope (`get_queryset`) and
+    answers an unknown id with the same 400 on this field.
+    """
+
+    def to_internal_value(self, data: Any) -> int:
+        try:
+            if isinstance(data, bool):
+                raise TypeError
+            return self.get_queryset().model._meta.pk.get_prep_value(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+
+
 class BookingInputSerializer(serializers.Serializer):
     """Book a person into a slot; leave `starts_at` out for the session's next free slot."""
 
-    patient = ScopedPrimaryKeyRelatedField(_live_patients)
-    session = ScopedPrimaryKeyRelatedField(sessions_for)
-    service = ScopedPrimaryKeyRelatedField(_services)
+    # `patient` and `session` come back as ids: `book_slot` reads them under lock from the
+    # querysets `scopes()` gives (the docstring above is the API schema's description).
+    patient = ReadUnderLockField(_live_patients)
+    session = ReadUnderLockField(sessions_for)
+    service = CatalogueServiceField()
     starts_at = serializers.DateTimeField(required=False, allow_null=True)
     lane = serializers.IntegerField(min_value=1, max_value=20, required=False, allow_null=True)
     source = serializers.ChoiceField(
@@ -354,10 +393,43 @@ class BookingInputSerializer(serializers.Serializer):
     )
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            # Another field is wrong, so the service will not run: name an unknown patient or
+            # session now as well, as a check that read them here would have.
+            raise serializers.ValidationError(self._with_unknown_ids(data, error.detail)) from None
+
+    def _with_unknown_ids(self, data: Any, errors: Any) -> Any:
+        if not isinstance(errors, dict) or not hasattr(data, "get"):
+            return errors
+        errors = dict(errors)
+        for name in ("patient", "session"):
+            field = self.fields[name]
+            if name in errors or data.get(name) in (None, ""):
+                continue
+            pk = field.to_internal_value(data[name])
+            if not field.get_queryset().filter(pk=pk).exists():
+                errors[name] = [field.error_messages["does_not_exist"].format(pk_value=data[name])]
+        # In the order of the fields, as the serializer itself lists them.
+        return {name: errors[name] for name in [*self.fields, *errors] if name in errors}
+
+    def unknown_ids(self) -> serializers.ValidationError:
+        """The error for the patient or session (or both) that the service could not find."""
+        return serializers.ValidationError(self._with_unknown_ids(self.initial_data, {}))
+
+    def scopes(self) -> dict[str, Any]:
+        """The querysets `book_slot` reads the patient and the session from."""
+        return {
+            "patients": self.fields["patient"].get_queryset(),
+            "sessions": self.fields["session"].get_queryset(),
+        }
+
 
 class WalkInInputSerializer(serializers.Serializer):
     patient = ScopedPrimaryKeyRelatedField(_live_patients)
-    service = ScopedPrimaryKeyRelatedField(_services)
+    service = CatalogueServiceField()
     notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -418,7 +490,7 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
 
 class WaitlistInputSerializer(serializers.Serializer):
     patient = ScopedPrimaryKeyRelatedField(_live_patients)
-    service = ScopedPrimaryKeyRelatedField(_services)
+    service = CatalogueServiceField()
     venue = ScopedPrimaryKeyRelatedField(_venues, required=False, allow_null=True)
     not_before = serializers.DateField(required=False, allow_null=True)
     not_after = serializers.DateField(required=False, allow_null=True)

@@ -21,6 +21,7 @@ from clinics.api.common import (
     validated_input,
 )
 from clinics.api.patient_records import PatientReadLogMixin
+from clinics.models import Patient
 from outreach import availability, services
 from outreach.api import serializers as s
 from outreach.models import Booking, OutreachSession, StaffAssignment
@@ -331,18 +332,25 @@ class BookingViewSet(
                 {"code": "invalid", "detail": "Idempotency-Key is at most 100 characters."},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        data = validated_input(s.BookingInputSerializer, request)
-        booking, created = services.book_slot(
-            patient=data["patient"],
-            session=data["session"],
-            service=data["service"],
-            starts_at=data.get("starts_at"),
-            lane=data.get("lane"),
-            source=data["source"],
-            notes=data["notes"],
-            idempotency_key=key,
-            by=request.user,
-        )
+        serializer = s.BookingInputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            booking, created = services.book_slot(
+                patient=Patient(pk=data["patient"]),
+                session=OutreachSession(pk=data["session"]),
+                **serializer.scopes(),
+                service=data["service"],
+                starts_at=data.get("starts_at"),
+                lane=data.get("lane"),
+                source=data["source"],
+                notes=data["notes"],
+                idempotency_key=key,
+                by=request.user,
+            )
+        except services.UnknownRecord:
+            # Name every unknown id, as a check before the service would have.
+            raise serializer.unknown_ids() from None
         return Response(
             s.BookingSerializer(booking).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -59,15 +59,18 @@ def _move(message: Message, to: str, reason: str, **changes: Any) -> Message:
     )
 
 
-def choose_contact(patient: Patient, channel: str | None = None) -> ContactPoint | None:
+def choose_contact(
+    patient: Patient, channel: str | None = None, *, points: list[ContactPoint] | None = None
+) -> ContactPoint | None:
     """The contact point to use: one we may contact first, the preferred one, text before email.
 
     When none may be contacted the first is still returned, so the row records why it was not
-    sent (no consent, opted out) rather than only that nothing was found.
+    sent (no consent, opted out) rather than only that nothing was found. `points` are the
+    patient's contact points when the caller has read them already.
     """
     points = [
         point
-        for point in patient.contact_points.all()
+        for point in (patient.contact_points.all() if points is None else points)
         if channel is None or point.channel == channel
     ]
     points.sort(
@@ -76,14 +79,16 @@ def choose_contact(patient: Patient, channel: str | None = None) -> ContactPoint
     return points[0] if points else None
 
 
-def contact_problem(patient: Patient, channel: str, to: str) -> str:
+def contact_problem(
+    patient: Patient, channel: str, to: str, *, points: list[ContactPoint] | None = None
+) -> str:
     """Why `patient` may not be sent this message at `to` ("" when they may)."""
     if not to:
         return Reason.NO_CONTACT
     wanted = _normalise(channel, to)
     points = [
         point
-        for point in patient.contact_points.all()
+        for point in (patient.contact_points.all() if points is None else points)
         if point.channel == channel and point.value == wanted
     ]
     if not points:
@@ -148,15 +153,59 @@ def queue_message(
     if existing is not None:
         return existing
     now = now or timezone.now()
+    message = prepare_message(
+        organisation_id=organisation.pk,
+        idempotency_key=idempotency_key,
+        body=body,
+        purpose=purpose,
+        patient=patient,
+        recipient_user=recipient_user,
+        booking=booking,
+        channel=channel,
+        to=to,
+        subject=subject,
+        send_after=send_after,
+        expires_at=expires_at,
+        discreet=discreet,
+        template=template,
+        now=now,
+    )
+    return _save_one(message, now)
+
+
+def prepare_message(
+    *,
+    organisation_id: int,
+    idempotency_key: str,
+    body: str,
+    now: datetime,
+    purpose: str = "",
+    patient: Patient | None = None,
+    recipient_user: Any = None,
+    booking: Booking | None = None,
+    channel: str | None = None,
+    to: str = "",
+    subject: str = "",
+    send_after: datetime | None = None,
+    expires_at: datetime | None = None,
+    discreet: bool = False,
+    template: MessageTemplate | None = None,
+    points: list[ContactPoint] | None = None,
+) -> Message:
+    """The unsaved row `queue_message` would write, with every send rule applied.
+
+    `points` are the patient's contact points when the caller has read them already (so a
+    booking's reminders read them once, not once per reminder).
+    """
     send_after = send_after or now
     status, reason = Status.SCHEDULED, ""
     if patient is not None:
         if not to:
-            point = choose_contact(patient, channel)
+            point = choose_contact(patient, channel, points=points)
             if point is not None:
                 channel, to = point.channel, point.value
         channel = channel or ContactPoint.Channel.SMS
-        reason = contact_problem(patient, channel, to)
+        reason = contact_problem(patient, channel, to, points=points)
         if reason:
             status = Status.SUPPRESSED
     if recipient_user is not None and not to:
@@ -168,8 +217,8 @@ def queue_message(
         send_after = after_quiet_hours(send_after)
     if status == Status.SCHEDULED and expires_at is not None and send_after >= expires_at:
         status = Status.EXPIRED
-    message = Message(
-        organisation=organisation,
+    return Message(
+        organisation_id=organisation_id,
         patient=patient,
         recipient_user=recipient_user,
         booking=booking,
@@ -186,14 +235,16 @@ def queue_message(
         suppressed_reason=reason,
         idempotency_key=idempotency_key,
     )
+
+
+def _save_one(message: Message, now: datetime) -> Message:
     try:
         with transaction.atomic():
             message.save()
     except IntegrityError:
         # The same key written by a concurrent request: that row stands.
-        return Message.objects.get(idempotency_key=idempotency_key)
-    if status == Status.SCHEDULED and send_after <= now:
-        enqueue_on_commit(message.pk)
+        return Message.objects.get(idempotency_key=message.idempotency_key)
+    _enqueue_if_due(message, now)
     return message
 
 
@@ -202,6 +253,41 @@ def queue_message(
 # message per patient (a cancelled session): without this a booking would wait for each.
 BROKER_RETRY_AFTER_SECONDS = 30.0
 _broker_down_until = 0.0
+
+
+def _enqueue_if_due(message: Message, now: datetime) -> None:
+    if message.status == Status.SCHEDULED and message.send_after <= now:
+        enqueue_on_commit(message.pk)
+
+
+def queue_messages(
+    messages: list[Message], *, now: datetime, new_keys: bool = False
+) -> list[Message]:
+    """Write rows made by `prepare_message` in one insert; idempotent like `queue_message`.
+
+    A key already written returns the row that has it, as `queue_message` would; with
+    `new_keys` the caller says no earlier row can have one (the keys name a row made in this
+    transaction), and the lookup is skipped. Should a concurrent request write one of the keys
+    meanwhile, the insert is undone and each row is written on its own, so the others still go.
+    """
+    if not messages:
+        return []
+    existing: dict[str, Message] = {}
+    if not new_keys:
+        keys = [message.idempotency_key for message in messages]
+        existing = {
+            row.idempotency_key: row for row in Message.objects.filter(idempotency_key__in=keys)
+        }
+    new = [message for message in messages if message.idempotency_key not in existing]
+    if new:
+        try:
+            with transaction.atomic():
+                Message.objects.bulk_create(new)
+        except IntegrityError:
+            return [_save_one(message, now) for message in messages]
+        for message in new:
+            _enqueue_if_due(message, now)
+    return [existing.get(message.idempotency_key, message) for message in messages]
 
 
 def enqueue_on_commit(message_id: int) -> None:

@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from clinics.domain import IllegalTransition, move_status
 from outreach.messaging.clock import london
-from outreach.messaging.outbox import choose_contact, queue_message, render_for
+from outreach.messaging.outbox import (
+    choose_contact,
+    prepare_message,
+    queue_message,
+    queue_messages,
+    render_for,
+)
 from outreach.messaging.rendering import render
 from outreach.models import Booking, Message, MessageTemplate, OutreachSession
 
@@ -79,28 +85,59 @@ def _queue_about(
     )
 
 
-def schedule_reminders(booking: Booking, *, now: datetime | None = None) -> list[Message]:
-    """Write the booking's reminder rows; offsets already past are skipped."""
+def schedule_reminders(
+    booking: Booking, *, now: datetime | None = None, new_booking: bool = False
+) -> list[Message]:
+    """Write the booking's reminder rows; offsets already past are skipped.
+
+    Every reminder of a booking has the same wording and goes to the same contact point, so
+    the contact points and the template are read once and the rows written in one insert:
+    this runs inside the booking's transaction, while the session row is locked.
+    `new_booking` says the booking was inserted in this transaction, so no reminder can exist
+    for it yet.
+    """
     now = now or timezone.now()
     if booking.status != Booking.Status.BOOKED:
         return []
-    messages = []
-    for hours in offsets_for(booking):
-        send_at = booking.starts_at - timedelta(hours=hours)
-        if send_at < now:
-            # Booked inside this window: the person has just heard about the appointment.
-            continue
-        messages.append(
-            _queue_about(
-                booking,
-                Purpose.REMINDER,
-                f"booking:{booking.pk}:reminder:{hours}h",
+    due = [
+        (hours, send_at)
+        for hours in offsets_for(booking)
+        # Booked inside a window: the person has just heard about the appointment.
+        if (send_at := booking.starts_at - timedelta(hours=hours)) >= now
+    ]
+    if not due:
+        return []
+    discreet = booking.service_type.sensitive
+    points = list(booking.patient.contact_points.all())
+    point = choose_contact(booking.patient, points=points)
+    channel = point.channel if point is not None else "sms"
+    template, subject, body = render_for(Purpose.REMINDER, channel, discreet=discreet)
+    context = context_for(booking)
+    subject, body = render(subject, context), render(body, context)
+    return queue_messages(
+        [
+            prepare_message(
+                organisation_id=booking.session.organisation_id,
+                idempotency_key=f"booking:{booking.pk}:reminder:{hours}h",
+                purpose=Purpose.REMINDER,
+                patient=booking.patient,
+                booking=booking,
+                channel=channel,
+                to=point.value if point is not None else "",
+                subject=subject,
+                body=body,
                 send_after=send_at,
                 expires_at=booking.starts_at,
+                discreet=discreet,
+                template=template,
+                points=points,
                 now=now,
             )
-        )
-    return messages
+            for hours, send_at in due
+        ],
+        now=now,
+        new_keys=new_booking,
+    )
 
 
 def cancel_reminders(booking: Booking, *, reason: str) -> int:

@@ -1,19 +1,22 @@
 """Every write to series, sessions, bookings and the waiting list goes through a function here."""
 
 from outreach.services.bookings import (
+    UnknownRecord,
     add_walk_in,
     book_slot,
     cancel_booking,
-    check_in,
-    mark_missed_bookings,
-    mark_no_show,
     move_booking,
-    record_visit,
     reschedule_booking,
-    walk_in_queue,
 )
 from outreach.services.common import local_datetime, london
 from outreach.services.confirmations import ConfirmationRefused, confirm_booking
+from outreach.services.day import (
+    check_in,
+    mark_missed_bookings,
+    mark_no_show,
+    record_visit,
+    walk_in_queue,
+)
 from outreach.services.series import (
     Scope,
     create_series,
@@ -41,6 +44,7 @@ from outreach.services.waitlist import (
 __all__ = [
     "ConfirmationRefused",
     "Scope",
+    "UnknownRecord",
     "accept_offer",
     "add_walk_in",
     "assign_staff",

@@ -1,191 +1,26 @@
-"""Booking people in, and the day itself: walk-ins, check-in, seen, no-show, cancel, move."""
+"""Booking people in, moving and cancelling bookings: every booking row is written here."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinics.domain import Conflict, DomainError, move_status
 from clinics.models import Patient, ServiceType
 from outreach import availability
 from outreach.messaging import reminders
-from outreach.models import (
-    Audience,
-    Booking,
-    BookingMode,
-    OutreachSession,
-    VisitOutcome,
+from outreach.models import Booking, BookingMode, OutreachSession
+from outreach.services.booking_rules import (
+    check_patient,
+    check_patient_free,
+    check_service,
+    check_session_open,
+    choose_slot,
+    offers,
 )
 from outreach.services.common import busy_conflict, conflict_from, is_deadlock
-
-_AUDIENCE_SEX = {Audience.WOMEN: Patient.Sex.FEMALE, Audience.MEN: Patient.Sex.MALE}
-
-
-def _check_patient(patient: Patient, session: OutreachSession, service: ServiceType) -> None:
-    if patient.merged_into_id is not None:
-        raise DomainError(
-            "This record was merged into another one: book the other record.",
-            code="patient_merged",
-            fields={"patient": "Merged into another record."},
-        )
-    wanted_sex = _AUDIENCE_SEX.get(Audience(session.audience))
-    # An unrecorded sex is not a reason to turn someone away: staff know who is in front of them.
-    if wanted_sex and patient.sex and patient.sex not in (wanted_sex, Patient.Sex.UNKNOWN):
-        raise DomainError(
-            f"This session is {session.get_audience_display().lower()}.",
-            code="audience",
-            fields={"patient": f"This session is {session.get_audience_display().lower()}."},
-        )
-    problem = service.eligibility_problem(patient, timezone.localdate(session.starts_at))
-    if problem:
-        raise DomainError(problem, code="not_eligible", fields={"service": problem})
-
-
-def _offers(service: ServiceType) -> Exists:
-    return Exists(
-        OutreachSession.services.through.objects.filter(
-            outreachsession_id=OuterRef("pk"), servicetype_id=service.pk
-        )
-    )
-
-
-def _check_service(
-    session: OutreachSession, service: ServiceType, *, offered: bool | None = None
-) -> None:
-    if offered is None:
-        offered = session.services.filter(pk=service.pk).exists()
-    if not offered:
-        message = f"{service.name} is not offered at this session."
-        raise DomainError(message, code="service_not_offered", fields={"service": message})
-
-
-def _check_session_open(session: OutreachSession) -> None:
-    if session.status not in availability.BOOKABLE_SESSION_STATUSES:
-        raise Conflict(
-            f"This session is {session.get_status_display().lower()}: it takes no bookings.",
-            code="session_closed",
-        )
-
-
-def _check_patient_free(
-    patient: Patient, session: OutreachSession, starts_at: datetime, ends_at: datetime
-) -> None:
-    """The same checks the constraints make, so SQLite gives the same answers as PostgreSQL."""
-    clashes = list(
-        Booking.objects.filter(patient=patient, status__in=Booking.ACTIVE_STATUSES)
-        .filter(
-            Q(session=session)
-            | Q(
-                status__in=[Booking.Status.BOOKED, Booking.Status.ARRIVED],
-                starts_at__lt=ends_at,
-                ends_at__gt=starts_at,
-            )
-        )
-        .values_list("session_id", flat=True)[:2]
-    )
-    if session.pk in clashes:
-        raise Conflict("This person is already booked into this session.", code="already_booked")
-    if clashes:
-        raise Conflict(
-            "This person already has a booking at that time.", code="patient_double_booked"
-        )
-
-
-def _choose_slot(
-    session: OutreachSession,
-    service: ServiceType,
-    *,
-    now: datetime,
-    starts_at: datetime | None,
-    lane: int | None,
-) -> availability.Slot:
-    if lane is not None and not 1 <= lane <= session.lanes:
-        raise DomainError(
-            f"This session has lanes 1 to {session.lanes}.",
-            code="invalid",
-            fields={"lane": f"Choose a lane from 1 to {session.lanes}."},
-        )
-    if starts_at is None:
-        if lane is not None:
-            raise DomainError(
-                "Give the time as well as the lane, or neither for the next free slot.",
-                code="invalid",
-                fields={"starts_at": "Required when a lane is given."},
-            )
-        slots = availability.free_slots([session], service, now=now, limit=1, offered=True)
-        if not slots:
-            raise Conflict("There are no free slots left in this session.", code="no_free_slot")
-        return slots[0]
-    span = availability.slot_span(session, service)
-    if starts_at < session.starts_at or starts_at + span > session.ends_at:
-        raise DomainError(
-            "That time is outside the session.",
-            code="outside_session",
-            fields={"starts_at": "Choose a time within the session's hours."},
-        )
-    if (starts_at - session.starts_at) % timedelta(minutes=session.slot_minutes):
-        raise DomainError(
-            f"Slots start every {session.slot_minutes} minutes from the session's start.",
-            code="not_a_slot",
-            fields={"starts_at": "Not the start of a slot."},
-        )
-    if starts_at < now + timedelta(minutes=session.minimum_notice_minutes):
-        raise DomainError(
-            "That slot is in the past or too soon to book.",
-            code="too_late",
-            fields={"starts_at": "Too soon to book."},
-        )
-    slot = availability.slot_at(session, service, starts_at, now=now)
-    if slot is None:
-        raise Conflict("That slot is not free.", code="lane_taken")
-    if lane is None:
-        return slot
-    lanes_free = availability.free_lanes(
-        _lanes_in_use(session, starts_at, starts_at + span),
-        session.lanes,
-        starts_at,
-        starts_at + span,
-    )
-    if lane not in lanes_free:
-        raise Conflict(f"Lane {lane} is not free at that time.", code="lane_taken")
-    return availability.Slot(session.pk, starts_at, starts_at + span, lane, len(lanes_free))
-
-
-def _lanes_in_use(
-    session: OutreachSession, start: datetime, end: datetime
-) -> availability.LaneBookings:
-    by_lane: availability.LaneBookings = {}
-    rows = (
-        session.bookings.active()
-        .filter(lane__isnull=False, starts_at__lt=end, ends_at__gt=start)
-        .values_list("lane", "starts_at", "ends_at")
-    )
-    for lane, booked_from, booked_to in rows:
-        by_lane.setdefault(lane, []).append((booked_from, booked_to))
-    return by_lane
-
-
-def _check_lane_free(booking: Booking, lane: int) -> None:
-    """Refuse to put a booking (a walk-in being seen) in a lane someone holds at its time."""
-    session = booking.session
-    if not 1 <= lane <= session.lanes:
-        raise DomainError(
-            f"This session has lanes 1 to {session.lanes}.",
-            code="invalid",
-            fields={"lane": f"Choose a lane from 1 to {session.lanes}."},
-        )
-    taken = (
-        Booking.objects.active()
-        .filter(session=session, lane=lane)
-        .filter(starts_at__lt=booking.ends_at, ends_at__gt=booking.starts_at)
-        .exclude(pk=booking.pk)
-        .exists()
-    )
-    if taken:
-        raise Conflict(f"Lane {lane} is taken at that time.", code="lane_taken")
 
 
 def _save_new(booking: Booking, *, by: Any, reason: str) -> Booking:
@@ -205,6 +40,42 @@ def _save_new(booking: Booking, *, by: Any, reason: str) -> Booking:
     return booking
 
 
+class UnknownRecord(DomainError):
+    """The request names a patient or session outside the caller's scope: a 400 on that field.
+
+    The same answer the API's input check gives for an id it cannot find, so a client cannot
+    tell whether the record was looked up before or under the lock.
+    """
+
+    code = "invalid"
+    status_code = 400
+
+    def __init__(self, field: str, pk: Any) -> None:
+        super().__init__(
+            "Some of the information is missing or not right: see fields.",
+            fields={field: f"No such record: {pk}."},
+        )
+
+
+# What booking reads of the session: the slot computation's fields, the audience, and the
+# reminders' wording (name, venue, cancellation reason, organisation).
+_SESSION_FIELDS = (
+    *availability.SESSION_FIELDS,
+    "organisation_id",
+    "audience",
+    "name",
+    "cancellation_reason",
+    "venue__name",
+)
+
+
+def _locked(queryset: QuerySet, pk: Any, field: str) -> Any:
+    try:
+        return queryset.get(pk=pk)
+    except queryset.model.DoesNotExist:
+        raise UnknownRecord(field, pk) from None
+
+
 def book_slot(
     *,
     patient: Patient,
@@ -218,40 +89,55 @@ def book_slot(
     notes: str = "",
     rescheduled_from: Booking | None = None,
     now: datetime | None = None,
+    patients: QuerySet[Patient] | None = None,
+    sessions: QuerySet[OutreachSession] | None = None,
 ) -> tuple[Booking, bool]:
     """Book `patient` into a given slot, or the session's next free one.
 
     Returns (booking, created). With an idempotency key, a retried request (a tablet on the bus
     that lost signal after sending) returns the booking the first request made.
+
+    The session and the patient are read afresh under their locks, so only their ids matter
+    in `session` and `patient`; `sessions` and `patients` are the querysets to read them
+    from (the caller's scope), and an id outside them raises `UnknownRecord`.
     """
     now = now or timezone.now()
+    patients = Patient.objects.all() if patients is None else patients
+    sessions = OutreachSession.objects.all() if sessions is None else sessions
     if idempotency_key:
         existing = Booking.objects.filter(booked_by=by, idempotency_key=idempotency_key).first()
         if existing is not None:
+            # A retry is answered as the first request was, unless what it names has gone.
+            _locked(patients.only("pk"), patient.pk, "patient")
+            _locked(sessions.only("pk"), session.pk, "session")
             return existing, False
     try:
         with transaction.atomic():
             # One booking at a time per session: the capacity and walk-in share checks read
             # every booking of the session, so they must not interleave. The exclusion
-            # constraints still have the last word on lanes and people.
-            session = (
-                OutreachSession.objects.select_for_update(of=("self",))
-                .annotate(offers_service=_offers(service))
-                .get(pk=session.pk)
+            # constraints still have the last word on lanes and people. The venue comes
+            # with it for the reminders' wording.
+            session = _locked(
+                sessions.select_for_update(of=("self",))
+                .select_related("venue")
+                .only(*_SESSION_FIELDS)
+                .annotate(offers_service=offers(service)),
+                session.pk,
+                "session",
             )
             # Then the person: two bookings for one person in different sessions are
             # serialised here, before either inserts (always session first, then person).
-            Patient.objects.select_for_update().filter(pk=patient.pk).first()
-            _check_session_open(session)
+            patient = _locked(patients.select_for_update(), patient.pk, "patient")
+            check_session_open(session)
             if session.booking_mode == BookingMode.WALK_IN:
                 raise Conflict(
                     "This session is walk-in only: add the person as a walk-in on the day.",
                     code="walk_in_only",
                 )
-            _check_service(session, service, offered=session.offers_service)
-            _check_patient(patient, session, service)
-            slot = _choose_slot(session, service, now=now, starts_at=starts_at, lane=lane)
-            _check_patient_free(patient, session, slot.starts_at, slot.ends_at)
+            check_service(session, service, offered=session.offers_service)
+            check_patient(patient, session, service)
+            slot = choose_slot(session, service, now=now, starts_at=starts_at, lane=lane)
+            check_patient_free(patient, session, slot.starts_at, slot.ends_at)
             booking = Booking(
                 session=session,
                 patient=patient,
@@ -268,7 +154,7 @@ def book_slot(
             reason = "Rescheduled" if rescheduled_from else "Booked"
             saved = _save_new(booking, by=by, reason=reason)
             # Reminder rows commit or roll back with the booking itself.
-            reminders.schedule_reminders(saved, now=now)
+            reminders.schedule_reminders(saved, now=now, new_booking=True)
             return saved, True
     except Conflict:
         if idempotency_key:
@@ -292,17 +178,17 @@ def add_walk_in(
     """Add someone who walked in to the session's queue (arrived, no lane until seen)."""
     now = now or timezone.now()
     session = OutreachSession.objects.select_for_update().get(pk=session.pk)
-    _check_session_open(session)
+    check_session_open(session)
     if session.booking_mode == BookingMode.APPOINTMENTS:
         raise Conflict("This session is by appointment only.", code="appointments_only")
     if not session.starts_at - timedelta(hours=2) <= now < session.ends_at:
         raise Conflict("Walk-ins are added on the day, while the session is on.", code="not_on_now")
-    _check_service(session, service)
-    _check_patient(patient, session, service)
+    check_service(session, service)
+    check_patient(patient, session, service)
     starts_at = max(now, session.starts_at)
     # An estimate of when they will be seen; it never runs past the end of the session.
     ends_at = min(starts_at + availability.slot_span(session, service), session.ends_at)
-    _check_patient_free(patient, session, starts_at, ends_at)
+    check_patient_free(patient, session, starts_at, ends_at)
     booking = Booking(
         session=session,
         patient=patient,
@@ -319,13 +205,6 @@ def add_walk_in(
     return _save_new(booking, by=by, reason="Walked in")
 
 
-def walk_in_queue(session: OutreachSession) -> Any:
-    """Walk-ins waiting to be seen, in the order they arrived."""
-    return session.bookings.filter(
-        status=Booking.Status.ARRIVED, source=Booking.Source.WALK_IN
-    ).order_by("arrived_at", "id")
-
-
 def move_booking(booking: Booking, to: str, *, by: Any, reason: str, **changes: Any) -> Booking:
     """Change a booking's status by the transition table, with history."""
     if to in (Booking.Status.ARRIVED, Booking.Status.FULFILLED) and "arrived_at" not in changes:
@@ -337,102 +216,6 @@ def move_booking(booking: Booking, to: str, *, by: Any, reason: str, **changes: 
             )
     except IntegrityError as error:
         raise conflict_from(error) from error
-
-
-def check_in(booking: Booking, *, by: Any, now: datetime | None = None) -> Booking:
-    """Mark that the person has arrived."""
-    with transaction.atomic():
-        # Read the status afresh: the caller's copy may predate a no-show.
-        current = Booking.objects.select_for_update().get(pk=booking.pk)
-        if current.status == Booking.Status.NOSHOW:
-            _check_slot_still_theirs(current)
-            # They may have been booked somewhere else since they missed this one.
-            _check_patient_free(
-                current.patient, current.session, current.starts_at, current.ends_at
-            )
-        arrived = move_booking(
-            booking,
-            Booking.Status.ARRIVED,
-            by=by,
-            reason="Checked in",
-            arrived_at=now or timezone.now(),
-        )
-        reminders.clear_on_check_in(arrived)
-    return arrived
-
-
-def _check_slot_still_theirs(booking: Booking) -> None:
-    """Refuse a late arrival whose slot, or whose share of the session, went to someone else.
-
-    A no-show frees the lane and the appointment capacity; arriving after all must not take
-    them back from whoever was given them, nor from the walk-in share. Such a person joins the
-    walk-in queue instead.
-    """
-    session = OutreachSession.objects.select_for_update().get(pk=booking.session_id)
-    if booking.lane is not None:
-        taken = (
-            Booking.objects.active()
-            .filter(session=session, lane=booking.lane)
-            .filter(starts_at__lt=booking.ends_at, ends_at__gt=booking.starts_at)
-            .exclude(pk=booking.pk)
-            .exists()
-        )
-        if taken:
-            raise Conflict(
-                "Their slot has been given to someone else: add them as a walk-in.",
-                code="slot_given_away",
-            )
-    if booking.source != Booking.Source.WALK_IN:
-        used = availability.appointment_units_in(session)
-        if used + availability.booking_units(
-            session, booking.starts_at, booking.ends_at
-        ) > availability.appointment_capacity(session):
-            raise Conflict(
-                "The session's appointments are full: add them as a walk-in.",
-                code="slot_given_away",
-            )
-
-
-def mark_no_show(booking: Booking, *, by: Any, now: datetime | None = None) -> Booking:
-    """Record that the person did not come; only once their appointment has started."""
-    now = now or timezone.now()
-    if now < booking.starts_at:
-        raise Conflict(
-            "A booking can only be marked as not attended once its time has come.",
-            code="too_early",
-        )
-    return move_booking(booking, Booking.Status.NOSHOW, by=by, reason="Did not attend")
-
-
-@transaction.atomic
-def record_visit(
-    booking: Booking,
-    *,
-    by: Any,
-    outcome: str,
-    result: str = VisitOutcome.Result.NOT_APPLICABLE,
-    follow_up_date: date | None = None,
-    notes: str = "",
-    lane: int | None = None,
-) -> VisitOutcome:
-    """Mark the person seen and record what was done."""
-    changes: dict[str, Any] = {}
-    if lane is not None and lane != booking.lane:
-        _check_lane_free(booking, lane)
-        changes["lane"] = lane
-    seen = move_booking(booking, Booking.Status.FULFILLED, by=by, reason="Seen", **changes)
-    visit = VisitOutcome(
-        booking=seen,
-        outcome=outcome,
-        result=result,
-        follow_up_date=follow_up_date,
-        notes=notes,
-        recorded_by=by,
-    )
-    visit._history_user = by
-    visit.full_clean(exclude=["booking", "recorded_by"])
-    visit.save()
-    return visit
 
 
 @transaction.atomic
@@ -509,26 +292,3 @@ def reschedule_booking(
         now=now,
     )
     return new_booking
-
-
-def mark_missed_bookings(*, now: datetime | None = None, by: Any = None) -> int:
-    """Mark as not attended every booking still 'booked' a while after its session ended."""
-    from clinics.services import system_user
-
-    now = now or timezone.now()
-    cutoff = now - timedelta(minutes=settings.OUTREACH_AUTO_NO_SHOW_MINUTES)
-    actor = by or system_user()
-    missed = Booking.objects.filter(status=Booking.Status.BOOKED, session__ends_at__lte=cutoff)
-    count = 0
-    for booking in missed.only("pk", "status").iterator():
-        try:
-            move_booking(
-                booking,
-                Booking.Status.NOSHOW,
-                by=actor,
-                reason="Automatically marked as not attended after the session ended",
-            )
-        except Conflict:
-            continue  # changed by a person meanwhile: their change stands
-        count += 1
-    return count
