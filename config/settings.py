@@ -201,9 +201,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "clinics.api.filters.StrictOrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "clinics.api.pagination.CataloguePagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_VERSIONING_CLASS": None,
@@ -214,6 +214,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Outreach clinics, bookings, reminders and referrals.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Every error answer carries the one error shape; see config.api.document_errors.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.document_errors",
+    ],
     # Several apps have a `channel`, `outcome` or `status` choice set: name each one, or the
     # schema falls back to hashed enum names that change whenever another set is added.
     "ENUM_NAME_OVERRIDES": {

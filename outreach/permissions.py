@@ -9,6 +9,7 @@ from clinics.permissions import scope_to_organisation
 from outreach.models import (
     Booking,
     Message,
+    MessageTemplate,
     OutreachSession,
     SessionSeries,
     VisitOutcome,
@@ -48,3 +49,10 @@ def waitlist_for(user: Any) -> QuerySet[WaitlistEntry]:
 
 def messages_for(user: Any) -> QuerySet[Message]:
     return scope_to_organisation(Message.objects.all(), user)
+
+
+def message_templates_for(user: Any) -> QuerySet[MessageTemplate]:
+    """Templates are shared wording, not records of anyone: every signed-in user may read them."""
+    if not getattr(user, "is_authenticated", False):
+        return MessageTemplate.objects.none()
+    return MessageTemplate.objects.all()

@@ -20,6 +20,7 @@ from clinics.api.common import (
     organisation_of,
     validated_input,
 )
+from clinics.api.pagination import LargeListPagination
 from outreach import availability, services
 from outreach.api import serializers as s
 from outreach.models import Booking, OutreachSession, StaffAssignment
@@ -274,6 +275,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     serializer_class = s.BookingSerializer
     permission_classes = [ActionPermission]
+    pagination_class = LargeListPagination
     action_permissions = {
         **dict.fromkeys(
             ("check_in", "seen", "no_show", "cancel", "reschedule"), "outreach.change_booking"
@@ -286,7 +288,8 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         "status": ["exact"],
         "starts_at": ["gte", "lt"],
     }
-    ordering_fields = ["starts_at"]
+    ordering_fields = ["starts_at", "created_at"]
+    ordering = ["starts_at"]
 
     def get_queryset(self) -> QuerySet:
         return _booking_queryset(self.request.user)
@@ -404,6 +407,7 @@ class WaitlistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         "withdraw": "outreach.change_waitlistentry",
     }
     filterset_fields = ["status", "patient", "service_type", "venue"]
+    ordering_fields = ["created_at"]
 
     def get_queryset(self) -> QuerySet:
         return waitlist_for(self.request.user)

@@ -15,6 +15,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from clinics.api.common import ActionPermission
+from clinics.api.pagination import LargeListPagination
 from outreach.messaging import inbound, outbox, receipts
 from outreach.models import Message
 from outreach.permissions import messages_for
@@ -76,8 +77,10 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         "retrieve": "outreach.view_message",
         "resend": "outreach.change_message",
     }
-    filterset_fields = ["patient", "booking", "status", "channel"]
-    ordering = ["-send_after", "-id"]
+    pagination_class = LargeListPagination
+    filterset_fields = ["patient", "booking", "status", "channel", "purpose"]
+    ordering_fields = ["send_after", "created_at"]
+    ordering = ["-send_after"]
 
     def get_queryset(self) -> Any:
         return messages_for(self.request.user).order_by("-send_after", "-id")
