@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-# Fixtures and helpers the API tests of every app share.
-pytest_plugins = ["tests.api_support"]
+# Fixtures and helpers the API tests of every app share (api_world: one of every record).
+pytest_plugins = ["tests.api_support", "tests.api_world"]
 
 
 def _services_required() -> bool:

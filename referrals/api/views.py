@@ -113,6 +113,10 @@ class ReferralViewSet(
             "referrals.change_referral",
         ),
         "chases": "referrals.view_referralchase",
+        # Work queues of named people: an analyst's would be all zeros, which reads as
+        # "nothing overdue" rather than "not yours to see".
+        "worklists": "referrals.view_referral",
+        "worklist": "referrals.view_referral",
     }
     filterset_class = ReferralFilter
     pagination_class = LargeListPagination
