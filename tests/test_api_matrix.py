@@ -237,3 +237,14 @@ def test_authorisation(world: World, endpoint: Endpoint, role: str, scope: str) 
 
 def _listed(response: Any, pk: int) -> bool:
     return pk in {row["id"] for row in response.json()["results"]}
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[endpoint.key for endpoint in ENDPOINTS])
+def test_signed_out_is_refused_everywhere(world: World, endpoint: Endpoint) -> None:
+    values = dict(PATH_VALUES)
+    if endpoint.is_detail:
+        values["pk"] = world.record("own", endpoint.basename).pk
+    path = endpoint.path.format(**values)
+    response = getattr(APIClient(), endpoint.method.lower())(path, {}, format="json")
+    assert response.status_code in {401, 403}, response.content
+    assert response.json()["code"] in {"not_authenticated", "authentication_failed"}

@@ -14,6 +14,25 @@ from rest_framework.views import APIView
 from clinics.permissions import staff_for
 
 
+class StrictCharField(serializers.CharField):
+    """Text is sent as text: a number where words belong is a field error, not a quiet "0"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    """A model serializer whose text fields take only text (see `StrictCharField`)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+    }
+
+
 class ActionPermission(permissions.BasePermission):
     """Each viewset action names the Django permission it needs (`action_permissions`).
 

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from clinics.api.common import ScopedPrimaryKeyRelatedField
+from clinics.api.common import ScopedPrimaryKeyRelatedField, StrictModelSerializer
 from clinics.models import (
     ContactPoint,
     MobileUnit,
@@ -20,14 +20,14 @@ def _active_services(user: Any) -> Any:
     return ServiceType.objects.filter(is_active=True)
 
 
-class OrganisationSerializer(serializers.ModelSerializer):
+class OrganisationSerializer(StrictModelSerializer):
     class Meta:
         model = Organisation
         fields = ["id", "name", "kind", "ods_code", "is_active"]
         read_only_fields = fields
 
 
-class ServiceTypeSerializer(serializers.ModelSerializer):
+class ServiceTypeSerializer(StrictModelSerializer):
     class Meta:
         model = ServiceType
         fields = [
@@ -47,7 +47,7 @@ class ServiceTypeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class VenueSerializer(serializers.ModelSerializer):
+class VenueSerializer(StrictModelSerializer):
     """A place sessions are held. Every organisation may hold sessions at any active venue."""
 
     class Meta:
@@ -77,7 +77,7 @@ class VenueSerializer(serializers.ModelSerializer):
         }
 
 
-class MobileUnitSerializer(serializers.ModelSerializer):
+class MobileUnitSerializer(StrictModelSerializer):
     supported_services = ScopedPrimaryKeyRelatedField(
         scope=_active_services, many=True, required=False
     )
@@ -98,7 +98,7 @@ class MobileUnitSerializer(serializers.ModelSerializer):
         extra_kwargs = {"capacity": {"min_value": 1, "max_value": 20}}
 
 
-class StaffMemberSerializer(serializers.ModelSerializer):
+class StaffMemberSerializer(StrictModelSerializer):
     """A member of staff. Their user account (name, sign-in) is managed in the admin."""
 
     name = serializers.SerializerMethodField()
@@ -113,7 +113,7 @@ class StaffMemberSerializer(serializers.ModelSerializer):
         return staff.user.get_full_name() or staff.user.get_username()
 
 
-class ContactPointSerializer(serializers.ModelSerializer):
+class ContactPointSerializer(StrictModelSerializer):
     """A mobile number or email address; messages go only with consent and no opt-out."""
 
     class Meta:
@@ -134,7 +134,7 @@ class ContactPointSerializer(serializers.ModelSerializer):
         validators: list[Any] = []
 
 
-class PatientSerializer(serializers.ModelSerializer):
+class PatientSerializer(StrictModelSerializer):
     """A person. Only `preferred_name` is required: a first name is enough to book."""
 
     contact_points = ContactPointSerializer(many=True, read_only=True)

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.serializers import BaseSerializer
 
-from clinics.api.common import ActionPermission, error_responses
+from clinics.api.common import ActionPermission, StrictModelSerializer, error_responses
 from clinics.api.pagination import CataloguePagination, LargeListPagination
 from outreach.messaging.templates import save_message_template
 from outreach.models import MessageTemplate, VisitOutcome
@@ -15,7 +15,7 @@ from outreach.permissions import message_templates_for, outcomes_for
 ERRORS = error_responses(None)
 
 
-class VisitOutcomeRecordSerializer(serializers.ModelSerializer):
+class VisitOutcomeRecordSerializer(StrictModelSerializer):
     session = serializers.IntegerField(source="booking.session_id", read_only=True)
     patient = serializers.IntegerField(source="booking.patient_id", read_only=True)
     service = serializers.IntegerField(source="booking.service_type_id", read_only=True)
@@ -60,7 +60,7 @@ class VisitOutcomeViewSet(viewsets.ReadOnlyModelViewSet):
         return outcomes_for(self.request.user).select_related("booking")
 
 
-class MessageTemplateSerializer(serializers.ModelSerializer):
+class MessageTemplateSerializer(StrictModelSerializer):
     class Meta:
         model = MessageTemplate
         fields = [

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from clinics.api.common import ActionPermission
 from clinics.api.pagination import LargeListPagination
 from outreach.messaging import inbound, outbox, receipts
-from outreach.models import Message
+from outreach.models import Message, MessageTemplate
 from outreach.permissions import messages_for
 
 
@@ -31,6 +31,13 @@ def mask(value: str) -> str:
 
 class MessageSerializer(serializers.ModelSerializer):
     to = serializers.SerializerMethodField()
+    # Blank on a message that was written for no listed purpose (a one-off text).
+    suppressed_reason = serializers.ChoiceField(
+        Message.SuppressedReason.choices, allow_blank=True, read_only=True
+    )
+    purpose = serializers.ChoiceField(
+        MessageTemplate.Purpose.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Message
@@ -112,6 +119,9 @@ class NotifyCallback(APIView):
     permission_classes = [AllowAny]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # A method the callback does not take is a 405 before the token is looked at.
+        if not hasattr(self, request.method.lower()):
+            raise exceptions.MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
         expected = settings.NOTIFY_CALLBACK_TOKEN
         given = request.headers.get("Authorization", "")

@@ -24,7 +24,8 @@ from clinics.api.common import (
     organisation_of,
     validated_input,
 )
-from clinics.api.pagination import LargeListPagination
+from clinics.api.filters import StrictFilterBackend
+from clinics.api.pagination import LargeListPagination, StrictPageSize
 from outreach.models import VisitOutcome
 from outreach.permissions import bookings_for
 from referrals import fhir, services
@@ -39,12 +40,10 @@ ERRORS = error_responses(
 )
 
 
-class WorklistPagination(CursorPagination):
+class WorklistPagination(StrictPageSize, CursorPagination):
     """Cursor pages: the cost of a page does not grow with how far down the list it is."""
 
     page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
     def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> tuple[str, ...]:
         # The worklist chooses (and validates) its own ordering; see ReferralViewSet.worklist.
@@ -381,4 +380,4 @@ class ReferralViewSet(
         # when a filter is asked for: on an unfiltered page it was a fifth of the request.
         if not set(self.request.query_params) & set(ReferralFilter.base_filters):
             return queryset
-        return filters.DjangoFilterBackend().filter_queryset(self.request, queryset, self)
+        return StrictFilterBackend().filter_queryset(self.request, queryset, self)
