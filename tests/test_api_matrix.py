@@ -14,8 +14,10 @@ own organisation's records; everything else follows:
 Adding a role: add it to `StaffMember.Role` and its group to clinics/roles.py; `ROLES` in
 tests/api_world.py picks it up and every rule must then say whether it is in `roles`.
 Adding a scope (a partner organisation under a data-sharing agreement): build its records in
-`build_world` as `world.scopes["partner"]` (with the agreement), add "partner" to `SCOPES`, and
-give `Rule` a `partner` expectation (as `other`), defaulting to what the agreement grants.
+`build_world` (tests/api_world.py) as `world.scopes["partner"]`, with the agreement; add
+"partner" to `SCOPES`; and give `Rule` a field named `partner`, like `other`, whose default is
+what the agreement grants (OK for reads of shared records, 404 for writes), overridden on the
+endpoints that differ. The expectation for a scope is the `Rule` field of the same name.
 """
 
 from dataclasses import dataclass
@@ -192,7 +194,7 @@ def _expected(endpoint: Endpoint, role: str, scope: str) -> int | str:
         return rule.denied
     if scope == "own" or endpoint.action == "list":
         return OK  # a list answers; whether the other organisation's record is in it is below
-    return rule.other
+    return getattr(rule, scope)
 
 
 def _call(world: World, endpoint: Endpoint, role: str, scope: str) -> Any:
@@ -223,7 +225,7 @@ def test_authorisation(world: World, endpoint: Endpoint, role: str, scope: str) 
         assert status not in {401, 403, 404, 405}, (status, response.content)
         if endpoint.method == "GET":
             assert status == 200, response.content
-        if listed and scope != "own" and MATRIX[endpoint.key].other == OK:
+        if listed and scope != "own" and getattr(MATRIX[endpoint.key], scope) == OK:
             # A shared record (a venue, the catalogue) is listed for everyone.
             assert _listed(response, world.record(scope, endpoint.basename).pk)
     elif expected == EMPTY:
@@ -231,7 +233,7 @@ def test_authorisation(world: World, endpoint: Endpoint, role: str, scope: str) 
         assert response.json()["results"] == []
     else:
         assert status == expected, (status, response.content)
-    if listed and status == 200 and scope != "own" and MATRIX[endpoint.key].other != OK:
+    if listed and status == 200 and scope != "own" and getattr(MATRIX[endpoint.key], scope) != OK:
         assert not _listed(response, world.record(scope, endpoint.basename).pk)
 
 
