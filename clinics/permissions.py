@@ -169,6 +169,16 @@ def venues_for(user: Any) -> QuerySet[Venue]:
     return scope_to_organisation(Venue.objects.all(), user, person_level=False)
 
 
+def usable_venues_for(user: Any) -> QuerySet[Venue]:
+    """Venues a user may hold sessions at: any active one, and their own retired ones."""
+    if sees_everything(user):
+        return Venue.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        return Venue.objects.none()
+    own = Q(organisation__in=organisation_ids_for(user))
+    return Venue.objects.filter(Q(is_active=True) | own)
+
+
 def mobile_units_for(user: Any) -> QuerySet[MobileUnit]:
     return scope_to_organisation(MobileUnit.objects.all(), user, person_level=False)
 
@@ -176,6 +186,13 @@ def mobile_units_for(user: Any) -> QuerySet[MobileUnit]:
 def staff_members_for(user: Any) -> QuerySet[StaffMember]:
     # __str__ names the user, the role and the organisation: join them for pickers and lists.
     return scope_to_organisation(StaffMember.objects.select_related("user", "organisation"), user)
+
+
+def staff_directory_for(user: Any) -> QuerySet[StaffMember]:
+    """Staff for rotas and reports: names and roles only, so analysts see them too."""
+    return scope_to_organisation(
+        StaffMember.objects.select_related("user", "organisation"), user, person_level=False
+    )
 
 
 def contact_points_for(user: Any) -> QuerySet[ContactPoint]:

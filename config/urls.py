@@ -43,3 +43,5 @@ urlpatterns = [
 admin.site.site_header = "Outreach administration"
 admin.site.site_title = "Outreach"
 admin.site.index_title = "Clinics, sessions, bookings and referrals"
+
+handler404 = "config.errors.not_found"

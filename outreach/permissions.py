@@ -15,6 +15,7 @@ from outreach.models import (
     Booking,
     InboundMessage,
     Message,
+    MessageTemplate,
     OutreachSession,
     SessionSeries,
     VisitOutcome,
@@ -68,3 +69,10 @@ def messages_for(user: Any) -> QuerySet[Message]:
 def replies_for(user: Any) -> QuerySet[InboundMessage]:
     replies = scope_to_organisation(InboundMessage.objects.all(), user, shared=CARE)
     return hide_sensitive(replies, user, "booking__service_type__sensitive")
+
+
+def message_templates_for(user: Any) -> QuerySet[MessageTemplate]:
+    """Templates are shared wording, not records of anyone: every signed-in user may read them."""
+    if not getattr(user, "is_authenticated", False):
+        return MessageTemplate.objects.none()
+    return MessageTemplate.objects.all()

@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-# Fixtures and helpers the API tests of every app share.
-pytest_plugins = ["tests.api_support"]
+# Fixtures and helpers the API tests of every app share (api_world: one of every record).
+pytest_plugins = ["tests.api_support", "tests.api_world"]
 
 
 @pytest.fixture

@@ -14,6 +14,25 @@ from rest_framework.views import APIView
 from clinics.permissions import staff_for
 
 
+class StrictCharField(serializers.CharField):
+    """Text is sent as text: a number where words belong is a field error, not a quiet "0"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    """A model serializer whose text fields take only text (see `StrictCharField`)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+    }
+
+
 class ActionPermission(permissions.BasePermission):
     """Each viewset action names the Django permission it needs (`action_permissions`).
 
@@ -127,12 +146,19 @@ def validated_input(
     return serializer.validated_data
 
 
-def error_responses(conflicts: str) -> dict[int, OpenApiResponse]:
-    """The documented error answers of an endpoint; `conflicts` lists its 409 codes."""
-    return {
+def error_responses(conflicts: str | None) -> dict[int, OpenApiResponse]:
+    """The documented error answers of an endpoint; `conflicts` lists its 409 codes, if any.
+
+    The body of each is the one error shape (`Error` in the schema), added by
+    `config.api.document_errors` with the 401 and 403 every endpoint may answer.
+    """
+    responses = {
         400: OpenApiResponse(description="Invalid input: `code`, `detail` and `fields`."),
+        403: OpenApiResponse(description="Your role may not do this."),
         404: OpenApiResponse(description="Not found, or not yours to see."),
-        409: OpenApiResponse(
-            description=f"Conflicts with the current state: `code` says why ({conflicts})."
-        ),
     }
+    if conflicts:
+        responses[409] = OpenApiResponse(
+            description=f"Conflicts with the current state: `code` says why ({conflicts})."
+        )
+    return responses

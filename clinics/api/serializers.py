@@ -3,33 +3,58 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from clinics.models import ContactPoint, MobileUnit, Patient, ServiceType, StaffMember, Venue
+from clinics.api.common import ScopedPrimaryKeyRelatedField, StrictModelSerializer
+from clinics.models import (
+    ContactPoint,
+    MobileUnit,
+    Organisation,
+    Patient,
+    ServiceType,
+    StaffMember,
+    Venue,
+)
 from clinics.validators import normalise_nhs_number
 
 
-class ServiceTypeSerializer(serializers.ModelSerializer):
+def _active_services(user: Any) -> Any:
+    return ServiceType.objects.filter(is_active=True)
+
+
+class OrganisationSerializer(StrictModelSerializer):
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "kind", "ods_code", "is_active"]
+        read_only_fields = fields
+
+
+class ServiceTypeSerializer(StrictModelSerializer):
     class Meta:
         model = ServiceType
         fields = [
             "id",
             "code",
             "name",
+            "description",
             "default_duration_minutes",
             "requires_competency",
             "min_age_years",
             "max_age_years",
             "requires_cervix",
+            "eligibility_notes",
             "sensitive",
             "is_active",
         ]
         read_only_fields = fields
 
 
-class VenueSerializer(serializers.ModelSerializer):
+class VenueSerializer(StrictModelSerializer):
+    """A place sessions are held. Every organisation may hold sessions at any active venue."""
+
     class Meta:
         model = Venue
         fields = [
             "id",
+            "organisation",
             "name",
             "kind",
             "address",
@@ -38,39 +63,78 @@ class VenueSerializer(serializers.ModelSerializer):
             "latitude",
             "longitude",
             "access_notes",
+            "host_contact_name",
+            "host_contact_phone",
             "imd_decile",
             "is_active",
         ]
-        read_only_fields = fields
+        read_only_fields = ["id", "organisation"]
+        extra_kwargs = {
+            # The database's range checks, stated so the schema says them too.
+            "latitude": {"min_value": -90, "max_value": 90},
+            "longitude": {"min_value": -180, "max_value": 180},
+            "imd_decile": {"min_value": 1, "max_value": 10},
+        }
 
 
-class MobileUnitSerializer(serializers.ModelSerializer):
+class MobileUnitSerializer(StrictModelSerializer):
+    supported_services = ScopedPrimaryKeyRelatedField(
+        scope=_active_services, many=True, required=False
+    )
+
     class Meta:
         model = MobileUnit
-        fields = ["id", "name", "registration", "capacity", "supported_services", "is_active"]
-        read_only_fields = fields
+        fields = [
+            "id",
+            "organisation",
+            "name",
+            "registration",
+            "capacity",
+            "supported_services",
+            "notes",
+            "is_active",
+        ]
+        read_only_fields = ["id", "organisation"]
+        extra_kwargs = {"capacity": {"min_value": 1, "max_value": 20}}
 
 
-class StaffMemberSerializer(serializers.ModelSerializer):
+class StaffMemberSerializer(StrictModelSerializer):
+    """A member of staff. Their user account (name, sign-in) is managed in the admin."""
+
     name = serializers.SerializerMethodField()
+    competencies = ScopedPrimaryKeyRelatedField(scope=_active_services, many=True, required=False)
 
     class Meta:
         model = StaffMember
-        fields = ["id", "name", "role", "organisation", "competencies", "is_active"]
-        read_only_fields = fields
+        fields = ["id", "name", "role", "organisation", "competencies", "phone", "is_active"]
+        read_only_fields = ["id", "name", "organisation"]
 
     def get_name(self, staff: StaffMember) -> str:
         return staff.user.get_full_name() or staff.user.get_username()
 
 
-class ContactPointSerializer(serializers.ModelSerializer):
+class ContactPointSerializer(StrictModelSerializer):
+    """A mobile number or email address; messages go only with consent and no opt-out."""
+
     class Meta:
         model = ContactPoint
-        fields = ["id", "channel", "value", "is_preferred", "consent_given", "opted_out_at"]
-        read_only_fields = ["id", "opted_out_at"]
+        fields = [
+            "id",
+            "patient",
+            "channel",
+            "value",
+            "is_preferred",
+            "consent_given",
+            "consent_recorded_at",
+            "opted_out_at",
+            "created_at",
+        ]
+        read_only_fields = ["id", "patient", "consent_recorded_at", "opted_out_at", "created_at"]
+        # The service checks the uniqueness per patient once the number is normalised.
+        validators: list[Any] = []
 
 
-class PatientSerializer(serializers.ModelSerializer):
+class PatientSerializer(StrictModelSerializer):
     """A person. Only `preferred_name` is required: a first name is enough to book."""
 
     contact_points = ContactPointSerializer(many=True, read_only=True)

@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from clinics.api.common import ScopedPrimaryKeyRelatedField
+from clinics.api.common import ScopedPrimaryKeyRelatedField, StrictCharField
 from clinics.catalogue import active_service
 from clinics.models import MobileUnit, ServiceType, StaffMember, Venue
 from clinics.permissions import patients_for, scope_to_organisation
@@ -121,7 +121,7 @@ class OutreachSessionSerializer(serializers.ModelSerializer):
 class SessionInputSerializer(serializers.Serializer):
     """Plan a one-off session."""
 
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
     venue = ScopedPrimaryKeyRelatedField(_venues)
     mobile_unit = ScopedPrimaryKeyRelatedField(_own_units, required=False, allow_null=True)
     services = ScopedPrimaryKeyRelatedField(_services, many=True, allow_empty=False)
@@ -136,7 +136,7 @@ class SessionInputSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(
         OutreachSession._meta.get_field("audience").choices, default="everyone"
     )
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = StrictCharField(required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["ends_at"] <= attrs["starts_at"]:
@@ -150,8 +150,8 @@ class SessionUpdateInputSerializer(serializers.Serializer):
     """Change a session; for a series occurrence, `scope` says which occurrences change."""
 
     scope = serializers.ChoiceField(Scope.CHOICES, default=Scope.THIS)
-    reason = serializers.CharField(max_length=500, required=False, default="Details changed")
-    name = serializers.CharField(max_length=200, required=False)
+    reason = StrictCharField(max_length=500, required=False, default="Details changed")
+    name = StrictCharField(max_length=200, required=False)
     venue = ScopedPrimaryKeyRelatedField(_venues, required=False)
     mobile_unit = ScopedPrimaryKeyRelatedField(_own_units, required=False, allow_null=True)
     starts_at = serializers.DateTimeField(required=False)
@@ -168,7 +168,7 @@ class SessionUpdateInputSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(
         OutreachSession._meta.get_field("audience").choices, required=False
     )
-    notes = serializers.CharField(required=False, allow_blank=True)
+    notes = StrictCharField(required=False, allow_blank=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         scope = attrs.get("scope", Scope.THIS)
@@ -222,7 +222,7 @@ class SessionSeriesSerializer(serializers.ModelSerializer):
 class SeriesInputSerializer(serializers.Serializer):
     """Plan a recurring clinic: weekly on chosen days, every N weeks, until a date or N times."""
 
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
     venue = ScopedPrimaryKeyRelatedField(_venues)
     mobile_unit = ScopedPrimaryKeyRelatedField(_own_units, required=False, allow_null=True)
     services = ScopedPrimaryKeyRelatedField(_services, many=True, allow_empty=False)
@@ -269,7 +269,7 @@ class SeriesInputSerializer(serializers.Serializer):
 
 
 class CancelSessionInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=1000)
+    reason = StrictCharField(max_length=1000)
 
 
 class AssignStaffInputSerializer(serializers.Serializer):
@@ -318,6 +318,10 @@ class VisitOutcomeSerializer(serializers.ModelSerializer):
 
 
 class BookingSerializer(serializers.ModelSerializer):
+    # Blank until the booking is cancelled: the schema says so, as the answers do.
+    cancelled_by = serializers.ChoiceField(
+        Booking.CancelledBy.choices, allow_blank=True, read_only=True
+    )
     patient_name = serializers.CharField(source="patient.preferred_name", read_only=True)
     service_name = serializers.CharField(source="service_type.name", read_only=True)
     service = serializers.IntegerField(source="service_type_id", read_only=True)
@@ -391,7 +395,7 @@ class BookingInputSerializer(serializers.Serializer):
     source = serializers.ChoiceField(
         [Booking.Source.BOOKED, Booking.Source.SELF_REFERRAL], default=Booking.Source.BOOKED
     )
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         try:
@@ -430,7 +434,7 @@ class BookingInputSerializer(serializers.Serializer):
 class WalkInInputSerializer(serializers.Serializer):
     patient = ScopedPrimaryKeyRelatedField(_live_patients)
     service = CatalogueServiceField()
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class SeenInputSerializer(serializers.Serializer):
@@ -439,7 +443,7 @@ class SeenInputSerializer(serializers.Serializer):
         VisitOutcome.Result.choices, default=VisitOutcome.Result.NOT_APPLICABLE
     )
     follow_up_date = serializers.DateField(required=False, allow_null=True)
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
     lane = serializers.IntegerField(min_value=1, max_value=20, required=False, allow_null=True)
 
     def validate_follow_up_date(self, value: date | None) -> date | None:
@@ -450,14 +454,14 @@ class SeenInputSerializer(serializers.Serializer):
 
 class CancelBookingInputSerializer(serializers.Serializer):
     cancelled_by = serializers.ChoiceField(Booking.CancelledBy.choices)
-    reason = serializers.CharField(max_length=1000)
+    reason = StrictCharField(max_length=1000)
 
 
 class RescheduleInputSerializer(serializers.Serializer):
     session = ScopedPrimaryKeyRelatedField(sessions_for, required=False)
     starts_at = serializers.DateTimeField(required=False, allow_null=True)
     lane = serializers.IntegerField(min_value=1, max_value=20, required=False, allow_null=True)
-    reason = serializers.CharField(max_length=1000, required=False, default="Rescheduled")
+    reason = StrictCharField(max_length=1000, required=False, default="Rescheduled")
 
 
 class SessionDaySerializer(serializers.Serializer):
@@ -494,7 +498,7 @@ class WaitlistInputSerializer(serializers.Serializer):
     venue = ScopedPrimaryKeyRelatedField(_venues, required=False, allow_null=True)
     not_before = serializers.DateField(required=False, allow_null=True)
     not_after = serializers.DateField(required=False, allow_null=True)
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start, end = attrs.get("not_before"), attrs.get("not_after")

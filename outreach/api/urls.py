@@ -1,13 +1,15 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from outreach.api import views
+from outreach.api import records, views, waitlist
 
 router = SimpleRouter()
 router.register("series", views.SessionSeriesViewSet, basename="series")
 router.register("sessions", views.SessionViewSet, basename="session")
 router.register("bookings", views.BookingViewSet, basename="booking")
-router.register("waitlist", views.WaitlistViewSet, basename="waitlist")
+router.register("waitlist", waitlist.WaitlistViewSet, basename="waitlist")
+router.register("visit-outcomes", records.VisitOutcomeViewSet, basename="visitoutcome")
+router.register("message-templates", records.MessageTemplateViewSet, basename="messagetemplate")
 
 urlpatterns = [
     path("slots/", views.SlotSearchView.as_view(), name="slot-search"),

@@ -20,12 +20,13 @@ from clinics.api.common import (
     organisation_of,
     validated_input,
 )
+from clinics.api.pagination import LargeListPagination
 from clinics.api.patient_records import PatientReadLogMixin
 from clinics.models import Patient
 from outreach import availability, services
 from outreach.api import serializers as s
 from outreach.models import Booking, OutreachSession, StaffAssignment
-from outreach.permissions import bookings_for, series_for, sessions_for, waitlist_for
+from outreach.permissions import bookings_for, series_for, sessions_for
 
 ERRORS = error_responses(
     "lane_taken, patient_double_booked, unit_clash, staff_clash, illegal_transition..."
@@ -292,6 +293,7 @@ class BookingViewSet(
 
     serializer_class = s.BookingSerializer
     permission_classes = [ActionPermission]
+    pagination_class = LargeListPagination
     action_permissions = {
         **dict.fromkeys(
             ("check_in", "seen", "no_show", "cancel", "reschedule"), "outreach.change_booking"
@@ -304,7 +306,8 @@ class BookingViewSet(
         "status": ["exact"],
         "starts_at": ["gte", "lt"],
     }
-    ordering_fields = ["starts_at"]
+    ordering_fields = ["starts_at", "created_at"]
+    ordering = ["starts_at"]
 
     def get_queryset(self) -> QuerySet:
         return _booking_queryset(self.request.user)
@@ -415,53 +418,3 @@ class BookingViewSet(
     @action(detail=True, methods=["get"])
     def history(self, request: Request, pk: Any = None) -> Response:
         return Response(history_response_data(self.get_object()))
-
-
-class WaitlistViewSet(
-    PatientReadLogMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
-    """People waiting for a service; a cancellation offers the freed slot to the first."""
-
-    serializer_class = s.WaitlistEntrySerializer
-    permission_classes = [ActionPermission]
-    action_permissions = {
-        "create": "outreach.add_waitlistentry",
-        "accept": "outreach.add_booking",
-        "decline": "outreach.change_waitlistentry",
-        "withdraw": "outreach.change_waitlistentry",
-    }
-    filterset_fields = ["status", "patient", "service_type", "venue"]
-
-    def get_queryset(self) -> QuerySet:
-        return waitlist_for(self.request.user)
-
-    @extend_schema(
-        request=s.WaitlistInputSerializer, responses={201: s.WaitlistEntrySerializer, **ERRORS}
-    )
-    def create(self, request: Request) -> Response:
-        data = validated_input(s.WaitlistInputSerializer, request)
-        entry = services.join_waitlist(
-            organisation=organisation_of(request.user), by=request.user, **data
-        )
-        return Response(s.WaitlistEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=None, responses={201: s.BookingSerializer, **ERRORS})
-    @action(detail=True, methods=["post"])
-    def accept(self, request: Request, pk: Any = None) -> Response:
-        booking = services.accept_offer(self.get_object(), by=request.user)
-        return Response(s.BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=None, responses={200: s.WaitlistEntrySerializer, **ERRORS})
-    @action(detail=True, methods=["post"])
-    def decline(self, request: Request, pk: Any = None) -> Response:
-        entry = services.decline_offer(self.get_object(), by=request.user)
-        return Response(s.WaitlistEntrySerializer(entry).data)
-
-    @extend_schema(request=None, responses={200: s.WaitlistEntrySerializer, **ERRORS})
-    @action(detail=True, methods=["post"])
-    def withdraw(self, request: Request, pk: Any = None) -> Response:
-        entry = services.leave_waitlist(self.get_object(), by=request.user)
-        return Response(s.WaitlistEntrySerializer(entry).data)

@@ -15,9 +15,10 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from clinics.api.common import ActionPermission
+from clinics.api.pagination import LargeListPagination
 from clinics.api.patient_records import PatientReadLogMixin
 from outreach.messaging import inbound, outbox, receipts
-from outreach.models import Message
+from outreach.models import Message, MessageTemplate
 from outreach.permissions import messages_for
 
 
@@ -31,6 +32,13 @@ def mask(value: str) -> str:
 
 class MessageSerializer(serializers.ModelSerializer):
     to = serializers.SerializerMethodField()
+    # Blank on a message that was written for no listed purpose (a one-off text).
+    suppressed_reason = serializers.ChoiceField(
+        Message.SuppressedReason.choices, allow_blank=True, read_only=True
+    )
+    purpose = serializers.ChoiceField(
+        MessageTemplate.Purpose.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Message
@@ -82,8 +90,10 @@ class MessageViewSet(
         "retrieve": "outreach.view_message",
         "resend": "outreach.change_message",
     }
-    filterset_fields = ["patient", "booking", "status", "channel"]
-    ordering = ["-send_after", "-id"]
+    pagination_class = LargeListPagination
+    filterset_fields = ["patient", "booking", "status", "channel", "purpose"]
+    ordering_fields = ["send_after", "created_at"]
+    ordering = ["-send_after"]
 
     def get_queryset(self) -> Any:
         return messages_for(self.request.user).order_by("-send_after", "-id")
@@ -115,6 +125,9 @@ class NotifyCallback(APIView):
     permission_classes = [AllowAny]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # A method the callback does not take is a 405 before the token is looked at.
+        if not hasattr(self, request.method.lower()):
+            raise exceptions.MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
         expected = settings.NOTIFY_CALLBACK_TOKEN
         given = request.headers.get("Authorization", "")

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from clinics.api.common import error_responses, validated_input
 from clinics.domain import Conflict
-from referrals.api.views import RawJSONParser
+from referrals.api.directory import RawJSONParser
 from referrals.jobs import services as jobs
 from referrals.jobs.models import BackgroundJob
 from referrals.jobs.permissions import get_job_for, jobs_for, may_run

@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from clinics.api.common import ScopedPrimaryKeyRelatedField
+from clinics.api.common import ScopedPrimaryKeyRelatedField, StrictCharField
 from clinics.permissions import patients_for
 from outreach.models import VisitOutcome
 from outreach.permissions import bookings_for
@@ -24,6 +24,10 @@ def _outcomes(user: Any) -> Any:
 
 
 class DestinationSerializer(serializers.ModelSerializer):
+    # Blank when the destination takes referrals another way: not always an address.
+    email = serializers.CharField(read_only=True)
+    url = serializers.CharField(read_only=True)
+
     class Meta:
         model = Destination
         fields = [
@@ -48,6 +52,10 @@ class DestinationSerializer(serializers.ModelSerializer):
 
 
 class ReferralSerializer(serializers.ModelSerializer):
+    # Blank unless the referral was rejected.
+    rejection_reason = serializers.ChoiceField(
+        Referral.RejectionReason.choices, allow_blank=True, read_only=True
+    )
     patient_name = serializers.CharField(source="patient.preferred_name", read_only=True)
     destination_name = serializers.CharField(source="destination.name", read_only=True)
     is_overdue = serializers.SerializerMethodField()
@@ -156,7 +164,7 @@ class ReferralInputSerializer(serializers.Serializer):
     source_booking = ScopedPrimaryKeyRelatedField(bookings_for, required=False, allow_null=True)
     source_outcome = ScopedPrimaryKeyRelatedField(_outcomes, required=False, allow_null=True)
     destination = ScopedPrimaryKeyRelatedField(_active_destinations)
-    reason = serializers.CharField(max_length=2000)
+    reason = StrictCharField(max_length=2000)
     priority = serializers.ChoiceField(Referral.Priority.choices, default=Referral.Priority.ROUTINE)
     consent_to_share = serializers.BooleanField(
         help_text="The person agreed to their details being shared with the destination."
@@ -194,7 +202,7 @@ class TransitionInputSerializer(serializers.Serializer):
 
 
 class NotesInputSerializer(TransitionInputSerializer):
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class RejectInputSerializer(NotesInputSerializer):
@@ -206,12 +214,12 @@ class BookInputSerializer(TransitionInputSerializer):
 
 
 class ReasonInputSerializer(TransitionInputSerializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = StrictCharField(max_length=2000)
 
 
 class ReReferInputSerializer(serializers.Serializer):
     destination = ScopedPrimaryKeyRelatedField(_active_destinations, required=False)
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
     priority = serializers.ChoiceField(Referral.Priority.choices, required=False)
     consent_to_share = serializers.BooleanField()
     consent_method = serializers.ChoiceField(Referral.ConsentMethod.choices)
@@ -228,7 +236,7 @@ class ReReferInputSerializer(serializers.Serializer):
 class ChaseInputSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(ReferralChase.Channel.choices)
     outcome = serializers.ChoiceField(ReferralChase.Outcome.choices)
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class WorklistCountsSerializer(serializers.Serializer):
@@ -240,15 +248,15 @@ class WorklistCountsSerializer(serializers.Serializer):
 
 
 class SummarySerializer(serializers.Serializer):
-    subject = serializers.CharField()
-    text = serializers.CharField()
-    html = serializers.CharField()
+    subject = StrictCharField()
+    text = StrictCharField()
+    html = StrictCharField()
 
 
 class SuggestionSerializer(serializers.Serializer):
-    category = serializers.CharField()
-    priority = serializers.CharField()
-    reason = serializers.CharField()
+    category = StrictCharField()
+    priority = StrictCharField()
+    reason = StrictCharField()
     destinations = DestinationSerializer(many=True)
 
 

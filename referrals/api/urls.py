@@ -1,9 +1,9 @@
 from rest_framework.routers import SimpleRouter
 
-from referrals.api import views
+from referrals.api import directory, views
 
 router = SimpleRouter()
-router.register("destinations", views.DestinationViewSet, basename="destination")
+router.register("destinations", directory.DestinationViewSet, basename="destination")
 router.register("referrals", views.ReferralViewSet, basename="referral")
 
 urlpatterns = router.urls

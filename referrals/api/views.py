@@ -1,4 +1,4 @@
-"""Thin views: parse with an input serializer, call one service, answer with an output one."""
+"""Referrals and their worklists. Thin views: parse input, call one service, answer."""
 
 from collections.abc import Callable
 from datetime import timedelta
@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, mixins, parsers, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -24,13 +24,15 @@ from clinics.api.common import (
     organisation_of,
     validated_input,
 )
+from clinics.api.filters import StrictFilterBackend
+from clinics.api.pagination import LargeListPagination, StrictPageSize
 from clinics.api.patient_records import PatientReadLogMixin
 from outreach.models import VisitOutcome
 from outreach.permissions import bookings_for
-from referrals import fhir, openreferral, services
+from referrals import fhir, services
 from referrals.api import serializers as s
 from referrals.models import Referral
-from referrals.permissions import chases_for, destinations_for, referrals_for
+from referrals.permissions import chases_for, referrals_for
 from referrals.summary import referral_summary
 
 ERRORS = error_responses(
@@ -39,86 +41,10 @@ ERRORS = error_responses(
 )
 
 
-class RawJSONParser(parsers.BaseParser):
-    """Hand the import the bytes, so a malformed file gets the import's own clear error."""
-
-    media_type = "application/json"
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        return stream.read()
-
-
-class DestinationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The directory of NHS and community services people are referred on to."""
-
-    serializer_class = s.DestinationSerializer
-    permission_classes = [ActionPermission]
-    action_permissions = {
-        "import_directory": "referrals.add_destination",
-        "export": "referrals.view_destination",
-    }
-    filterset_fields = ["category", "route", "is_active"]
-    ordering_fields = ["name", "response_target_days"]
-    ordering = ["name"]
-
-    def get_queryset(self) -> QuerySet:
-        queryset = destinations_for(self.request.user)
-        search = self.request.query_params.get("search", "").strip()
-        if search:
-            queryset = queryset.filter(Q(name__icontains=search) | Q(provider__icontains=search))
-        area = self.request.query_params.get("area", "").strip()
-        if area:
-            queryset = queryset.filter(area__icontains=area)
-        return queryset
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("search", str, description="Part of the name or the provider."),
-            OpenApiParameter("area", str, description="Part of the area served."),
-        ]
-    )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(
-        responses={200: OpenApiTypes.OBJECT},
-        description="The directory as an Open Referral UK (HSDS 3) page of services.",
-    )
-    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
-    def export(self, request: Request) -> Response:
-        return Response(openreferral.export_directory(destinations_for(request.user)))
-
-    @extend_schema(
-        request={"application/json": OpenApiTypes.OBJECT},
-        responses={200: s.ImportResultSerializer, 400: ERRORS[400]},
-        description="Create or update destinations from an Open Referral UK (HSDS 3) JSON "
-        "document (a page with `contents`, or a list of services). All or nothing: a "
-        "malformed file changes nothing.",
-    )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="import",
-        parser_classes=[RawJSONParser, parsers.MultiPartParser],
-    )
-    def import_directory(self, request: Request) -> Response:
-        if not request.user.has_perm("referrals.change_destination"):
-            raise exceptions.PermissionDenied()
-        raw = request.data
-        if not isinstance(raw, bytes):
-            upload = request.FILES.get("file")
-            if upload is None:
-                raise openreferral.ImportFileError("Send the JSON as the body or as `file`.")
-            raw = upload.read()
-        return Response(openreferral.import_directory(raw))
-
-
-class WorklistPagination(CursorPagination):
+class WorklistPagination(StrictPageSize, CursorPagination):
     """Cursor pages: the cost of a page does not grow with how far down the list it is."""
 
     page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
     def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> tuple[str, ...]:
         # The worklist chooses (and validates) its own ordering; see ReferralViewSet.worklist.
@@ -188,10 +114,17 @@ class ReferralViewSet(
             "referrals.change_referral",
         ),
         "chases": "referrals.view_referralchase",
+        # Work queues of named people: an analyst's would be all zeros, which reads as
+        # "nothing overdue" rather than "not yours to see".
+        "worklists": "referrals.view_referral",
+        "worklist": "referrals.view_referral",
     }
     filterset_class = ReferralFilter
-    ordering_fields = ["created_at", "due_date", "sent_at", "priority"]
-    ordering = ["-created_at", "-id"]
+    pagination_class = LargeListPagination
+    # Cursor pages need a column that is never empty to lead the order: due and sent dates
+    # are empty on drafts, so the worklists (which hold only dated referrals) order by those.
+    ordering_fields = ["created_at", "priority"]
+    ordering = ["-created_at"]
 
     def get_queryset(self) -> QuerySet:
         return referrals_for(self.request.user).select_related("patient", "destination")
@@ -449,4 +382,4 @@ class ReferralViewSet(
         # when a filter is asked for: on an unfiltered page it was a fifth of the request.
         if not set(self.request.query_params) & set(ReferralFilter.base_filters):
             return queryset
-        return filters.DjangoFilterBackend().filter_queryset(self.request, queryset, self)
+        return StrictFilterBackend().filter_queryset(self.request, queryset, self)

@@ -507,9 +507,16 @@ def test_the_list_filters_and_orders(coordinator_client, coordinator):
                                      due_date=date(2026, 6, 20))  # fmt: skip
     factories.ReferralFactory(organisation=org)
     factories.ReferralFactory(status=S.SENT, sent_at=NOW)  # another organisation's
-    body = coordinator_client.get(f"{REFERRALS}?status=sent&ordering=due_date").json()
+    body = coordinator_client.get(f"{REFERRALS}?status=sent&ordering=created_at").json()
     assert [row["id"] for row in body["results"]] == [late.pk, soon.pk]
     assert [row["is_overdue"] for row in body["results"]] == [True, False]
+    body = coordinator_client.get(f"{REFERRALS}?status=sent&due_date__lt=2026-06-01").json()
+    assert [row["id"] for row in body["results"]] == [late.pk]
+
+
+def test_an_ordering_the_list_does_not_offer_is_a_field_error(coordinator_client):
+    body = assert_error(coordinator_client.get(f"{REFERRALS}?ordering=due_date"), 400, "invalid")
+    assert "created_at" in body["fields"]["ordering"][0]
 
 
 def test_a_referral_from_a_booking_takes_its_patient_and_session(nurse_client, nurse, destination):
