@@ -10,8 +10,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from clinics.governance import AccessLogEntry
 from referrals.models import Referral
 from tests import factories
+from tests.api_support import TwoFactorClient
 from tests.referrals.conftest import NOW
 from tests.referrals.test_races import _coordinator, run_at_once
 
@@ -28,7 +30,8 @@ def test_accept_and_withdraw_at_once_one_wins_and_the_other_is_told():
     )
     clients = []
     for _ in range(2):
-        client = Client()
+        # Coordinators sign in with two factors: past both, as after the first day.
+        client = TwoFactorClient()
         client.force_login(_coordinator(organisation).user)
         clients.append(client)
 
@@ -57,3 +60,7 @@ def test_accept_and_withdraw_at_once_one_wins_and_the_other_is_told():
     assert referral.status == winner_status
     moves = referral.history.exclude(status=Referral.Status.SENT).count()
     assert moves == 1
+    # The page shown to the one who lost is a read of the person, logged in the same chain.
+    assert list(AccessLogEntry.objects.values_list("action", "patient_id")) == [
+        (AccessLogEntry.Action.VIEW, referral.patient_id)
+    ]
