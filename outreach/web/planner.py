@@ -147,9 +147,7 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     sessions = (
         series.sessions.select_related("venue", "mobile_unit")
-        .annotate(
-            booked_count=Count("bookings", filter=Q(bookings__status__in=Booking.ACTIVE_STATUSES))
-        )
+        .annotate(booked_count=planning.booked_count(request.user))
         .order_by("starts_at", "id")
     )
     weekdays = ", ".join(name for value, name in _weekday_names() if value in series.weekdays)
@@ -182,7 +180,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     shown = next((s for s in around if s.pk == session.pk), None)
     if shown is None:
         shown = planning.decorate([session])[0]
-        shown.booked_count = session.bookings.active().count()
+        shown.booked_count = bookings_for(request.user).filter(session=session).active().count()
     return render(
         request,
         "outreach/planner/session_detail.html",
