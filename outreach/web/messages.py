@@ -82,11 +82,7 @@ def _midnight(day: date) -> Any:
 def message_log(request: HttpRequest) -> HttpResponse:
     """Messages newest first with their delivery status, filtered by status, channel and date."""
     form = MessageFilterForm(request.GET or None)
-    queryset = (
-        messages_for(request.user)
-        .select_related("patient", "booking")
-        .order_by("-send_after", "-id")
-    )
+    queryset = messages_for(request.user).select_related("patient").order_by("-send_after", "-id")
     status = 200
     if form.is_bound:
         if form.is_valid():

@@ -19,8 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from clinics.domain import DomainError
-from clinics.models import ContactPoint
-from clinics.permissions import staff_for
+from clinics.permissions import contact_points_for, staff_for
 from outreach import services
 from outreach.models import Booking, OutreachSession
 from outreach.permissions import bookings_for, get_session_for, series_for
@@ -196,7 +195,7 @@ def _may_cancel(session: OutreachSession) -> bool:
 
 def people_to_tell(user: Any, session: OutreachSession) -> dict[str, int]:
     """How many booked people the cancellation messages, and how many can be reached."""
-    reachable = ContactPoint.objects.filter(
+    reachable = contact_points_for(user).filter(
         patient=OuterRef("patient"), consent_given=True, opted_out_at__isnull=True
     )
     return (
