@@ -21,7 +21,7 @@ from clinics.web.search import find_people
 
 
 def _require_person_level(request: HttpRequest) -> None:
-    # Analysts see aggregates only; every other role works with people.
+    # Analysts see aggregates only and auditors the access log; every other role works with people.
     if not sees_person_level_data(request.user) or staff_for(request.user) is None:
         raise PermissionDenied
 
