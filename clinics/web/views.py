@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from clinics.access_log import record_patient_access
 from clinics.permissions import patients_for, sees_person_level_data, staff_for
 from clinics.services import register_patient
 from clinics.web.forms import FindPersonForm, RegisterPersonForm
@@ -20,7 +21,7 @@ from clinics.web.search import find_people
 
 
 def _require_person_level(request: HttpRequest) -> None:
-    # Analysts see aggregates only; every other role works with people.
+    # Analysts see aggregates only and auditors the access log; every other role works with people.
     if not sees_person_level_data(request.user) or staff_for(request.user) is None:
         raise PermissionDenied
 
@@ -38,6 +39,8 @@ def people(request: HttpRequest) -> HttpResponse:
             date_of_birth=form.cleaned_data["date_of_birth"],
             nhs_number=form.cleaned_data["nhs_number"],
         )
+    # One entry for the results page, whether htmx asked for them alone or with the page.
+    record_patient_access(request, results, action="search", via="web")
     context = {"form": form, "results": results, "walk_in": request.GET.get("walk_in", "")}
     if request.htmx and not request.htmx.boosted:
         return render(request, "clinics/_people_results.html", context)

@@ -18,7 +18,7 @@ from outreach.permissions import sessions_for
 
 
 def person_level_required(view: Any) -> Any:
-    """Signed in, and a role that works with people (not an analyst)."""
+    """Signed in, and a role that works with people (not an analyst or an auditor)."""
 
     @login_required
     @wraps(view)

@@ -1,8 +1,9 @@
 """The message log: every SMS and email with its delivery status, and resending failed ones.
 
-A message about a sensitive service (written with the discreet wording) keeps its body from
-anyone who does not deliver that service: the log says that it was sent and how it went, not
-what it said. Another organisation's message is simply not in the scoped queryset: a 404.
+The rows come from the scoped queryset alone: a message about a sensitive service (discreet,
+or linked to a booking of one) is not there for staff without `clinics.view_sensitive_services`,
+and another organisation's message is not there either (a 404 to resend). Who may see a message
+may read it: the log keeps no rule of its own.
 """
 
 from datetime import date, time, timedelta
@@ -17,9 +18,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from clinics.access_log import record_patient_access
 from clinics.domain import DomainError
 from clinics.models import ContactPoint
-from clinics.permissions import sees_everything, staff_for
 from config.forms import NHSFormMixin
 from outreach.messaging import outbox
 from outreach.messaging.api import mask
@@ -76,34 +77,12 @@ def _midnight(day: date) -> Any:
     return local_datetime(day, time(0, 0))
 
 
-def readable_service_ids(user: Any) -> set[int] | None:
-    """The sensitive services whose messages `user` may read; None means every one."""
-    if sees_everything(user):
-        return None
-    staff = staff_for(user)
-    if staff is None:
-        return set()
-    return set(staff.competencies.values_list("pk", flat=True))
-
-
-def may_read_body(message: Message, readable: set[int] | None) -> bool:
-    """Need to know: a discreet message is read only by those who deliver its service."""
-    if not message.discreet or readable is None:
-        return True
-    booking = message.booking
-    return booking is not None and booking.service_type_id in readable
-
-
 @login_required
 @permission_required("outreach.view_message", raise_exception=True)
 def message_log(request: HttpRequest) -> HttpResponse:
     """Messages newest first with their delivery status, filtered by status, channel and date."""
     form = MessageFilterForm(request.GET or None)
-    queryset = (
-        messages_for(request.user)
-        .select_related("patient", "booking")
-        .order_by("-send_after", "-id")
-    )
+    queryset = messages_for(request.user).select_related("patient").order_by("-send_after", "-id")
     status = 200
     if form.is_bound:
         if form.is_valid():
@@ -112,16 +91,21 @@ def message_log(request: HttpRequest) -> HttpResponse:
             status = 400
             queryset = queryset.none()
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    readable = readable_service_ids(request.user)
     rows = [
         {
             "message": message,
             "to": mask(message.to),
-            "body_visible": may_read_body(message, readable),
             "may_resend": message.status == Message.Status.FAILED,
         }
         for message in page.object_list
     ]
+    # The people this page of the log names: the patients of its messages (staff are not).
+    record_patient_access(
+        request,
+        [row["message"].patient_id for row in rows],
+        action="list",
+        via="web",
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -19,8 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from clinics.domain import DomainError
-from clinics.models import ContactPoint
-from clinics.permissions import staff_for
+from clinics.permissions import contact_points_for, staff_for
 from outreach import services
 from outreach.models import Booking, OutreachSession
 from outreach.permissions import bookings_for, get_session_for, series_for
@@ -147,9 +146,7 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     sessions = (
         series.sessions.select_related("venue", "mobile_unit")
-        .annotate(
-            booked_count=Count("bookings", filter=Q(bookings__status__in=Booking.ACTIVE_STATUSES))
-        )
+        .annotate(booked_count=planning.booked_count(request.user))
         .order_by("starts_at", "id")
     )
     weekdays = ", ".join(name for value, name in _weekday_names() if value in series.weekdays)
@@ -182,7 +179,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     shown = next((s for s in around if s.pk == session.pk), None)
     if shown is None:
         shown = planning.decorate([session])[0]
-        shown.booked_count = session.bookings.active().count()
+        shown.booked_count = bookings_for(request.user).filter(session=session).active().count()
     return render(
         request,
         "outreach/planner/session_detail.html",
@@ -198,7 +195,7 @@ def _may_cancel(session: OutreachSession) -> bool:
 
 def people_to_tell(user: Any, session: OutreachSession) -> dict[str, int]:
     """How many booked people the cancellation messages, and how many can be reached."""
-    reachable = ContactPoint.objects.filter(
+    reachable = contact_points_for(user).filter(
         patient=OuterRef("patient"), consent_given=True, opted_out_at__isnull=True
     )
     return (

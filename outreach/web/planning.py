@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from outreach.models import Booking, OutreachSession, StaffAssignment
-from outreach.permissions import sessions_for
+from outreach.permissions import bookings_for, sessions_for
 from outreach.services.common import local_datetime, london
 
 VIEWS = ("week", "month")
@@ -115,6 +116,23 @@ def assignments_prefetch() -> Prefetch:
     )
 
 
+def booked_count(user: Any) -> Coalesce:
+    """Active bookings of each session among those the user may see, as one subquery.
+
+    Counted from the scoped bookings, so a sensitive booking hidden from the user is not a
+    number on their planner either.
+    """
+    counted = (
+        bookings_for(user)
+        .filter(session=OuterRef("pk"), status__in=Booking.ACTIVE_STATUSES)
+        .order_by()
+        .values("session")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
 def planner_sessions(user: Any, period: Period) -> QuerySet[OutreachSession]:
     """The user's sessions in the period with everything a block shows, in a fixed few queries."""
     starts, ends = period.bounds()
@@ -123,9 +141,7 @@ def planner_sessions(user: Any, period: Period) -> QuerySet[OutreachSession]:
         .filter(starts_at__lt=ends, ends_at__gt=starts)
         .select_related("venue", "mobile_unit", "series")
         .prefetch_related(assignments_prefetch(), "services")
-        .annotate(
-            booked_count=Count("bookings", filter=Q(bookings__status__in=Booking.ACTIVE_STATUSES))
-        )
+        .annotate(booked_count=booked_count(user))
         .order_by("starts_at", "id")
     )
 

@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clinics.access_log import record_patient_access
 from clinics.domain import DomainError, IllegalTransition
 from referrals import services
 from referrals.models import Referral
@@ -80,6 +81,10 @@ def board(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for referral in page.object_list:
         referral.overdue_days = _overdue_days(referral, today)
+    # The open worklist names the people on this page of it (the tab counts name nobody).
+    record_patient_access(
+        request, [r.patient_id for r in page.object_list], action="list", via="web"
+    )
     tabs = [
         {"name": key, "label": title, "count": counts[COUNT_KEYS[key]], "current": key == name}
         for key, (title, _) in WORKLISTS.items()
@@ -177,6 +182,15 @@ def _detail_context(request: HttpRequest, referral: Referral, **extra: Any) -> d
     }
 
 
+def _detail_page(
+    request: HttpRequest, referral: Referral, *, status: int = 200, **extra: Any
+) -> HttpResponse:
+    """The referral's page, shown or shown again after a refusal: a read of the person's record."""
+    context = _detail_context(request, referral, **extra)
+    record_patient_access(request, referral.patient_id, action="view", via="web")
+    return render(request, "referrals/board/detail.html", context, status=status)
+
+
 def _scoped(request: HttpRequest, pk: int) -> Referral:
     return get_referral_for(request.user, pk)
 
@@ -185,8 +199,7 @@ def _scoped(request: HttpRequest, pk: int) -> Referral:
 @permission_required("referrals.view_referral", raise_exception=True)
 def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One referral: where it is, the moves it can make, its chases and its history."""
-    referral = _scoped(request, pk)
-    return render(request, "referrals/board/detail.html", _detail_context(request, referral))
+    return _detail_page(request, _scoped(request, pk))
 
 
 @login_required
@@ -199,8 +212,7 @@ def referral_move(request: HttpRequest, pk: int, to: str) -> HttpResponse:
         raise Http404("No such move.")
     form = MOVES[to]["form"](request.POST, prefix=f"move-{to}")
     if not form.is_valid():
-        context = _detail_context(request, referral, failed_move=to, failed_form=form)
-        return render(request, "referrals/board/detail.html", context, status=400)
+        return _detail_page(request, referral, status=400, failed_move=to, failed_form=form)
     data = dict(form.cleaned_data)
     try:
         moved = _call_service(referral, to, by=request.user, **data)
@@ -222,22 +234,19 @@ def _refused(
             "were looking at it, so your change was not made. Here it is as it is now: check "
             "it and choose again.",
         )
-        context = _detail_context(request, fresh, problem=problem)
-        return render(request, "referrals/board/detail.html", context, status=409)
+        return _detail_page(request, fresh, status=409, problem=problem)
     if isinstance(error, IllegalTransition):
         problem = (
             "This move cannot be made",
             f"This referral is {fresh.get_status_display().lower()}, so it cannot move to "
             f"'{Referral.Status(to).label}'.",
         )
-        context = _detail_context(request, fresh, problem=problem)
-        return render(request, "referrals/board/detail.html", context, status=409)
+        return _detail_page(request, fresh, status=409, problem=problem)
     form.add_error(None, error.detail)
     for name, message in (error.extra.get("fields") or {}).items():
         if name in form.fields:
             form.add_error(name, message)
-    context = _detail_context(request, fresh, failed_move=to, failed_form=form)
-    return render(request, "referrals/board/detail.html", context, status=error.status_code)
+    return _detail_page(request, fresh, status=error.status_code, failed_move=to, failed_form=form)
 
 
 def _call_service(
@@ -276,8 +285,7 @@ def referral_chase(request: HttpRequest, pk: int) -> HttpResponse:
             services.record_chase(referral, by=request.user, **form.cleaned_data)
         except DomainError as error:
             problem = ("This referral cannot be chased", error.detail)
-            context = _detail_context(request, _scoped(request, pk), problem=problem)
-            return render(request, "referrals/board/detail.html", context, status=409)
+            return _detail_page(request, _scoped(request, pk), status=409, problem=problem)
         else:
             fresh = _scoped(request, pk)
             note = (
@@ -287,5 +295,4 @@ def referral_chase(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, f"Chase recorded.{note}")
             return redirect("board-referral", pk=pk)
-    context = _detail_context(request, _scoped(request, pk), chase_form=form)
-    return render(request, "referrals/board/detail.html", context, status=400)
+    return _detail_page(request, _scoped(request, pk), status=400, chase_form=form)

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from clinics.access_log import record_patient_access
 from clinics.domain import DomainError
 from clinics.permissions import get_patient_for, staff_for
 from config.forms import add_domain_error
@@ -68,6 +69,7 @@ def refer(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Referral to {referral.destination.name} sent.")
             return redirect("outreach_web:person", pk=person.pk)
     status = 400 if request.method == "POST" else 200
+    record_patient_access(request, person, action="view", via="web")
     return render(
         request,
         "referrals/refer.html",

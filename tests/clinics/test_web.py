@@ -1,12 +1,15 @@
-"""Finding and registering people through the test client."""
+"""Finding and registering people through the test client: the log, auditors, partners."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
 
+from clinics.governance import AccessLogEntry, DataSharingAgreement
 from clinics.models import Patient
 from tests import factories
+from tests.access_support import web_entries
+from tests.api_support import NOW
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +110,127 @@ def test_analysts_cannot_search_people(client_for, make_staff, organisation):
 
     assert analyst.get(reverse("clinics_web:people")).status_code == 403
     assert analyst.get(reverse("clinics_web:register")).status_code == 403
+
+
+# --- the access log, auditors, partner organisations ------------------------------------------
+
+
+def test_a_search_logs_one_entry_of_the_people_found(nurse_client, organisation):
+    rosa = factories.PatientFactory(organisation=organisation, preferred_name="Rosa")
+    rosalind = factories.PatientFactory(organisation=organisation, preferred_name="Rosalind")
+    factories.PatientFactory(organisation=organisation, preferred_name="Zed")
+
+    nurse_client.get(reverse("clinics_web:people"), {"name": "Rosa"})
+    nurse_client.get(reverse("clinics_web:people"), {"name": "Rosa"}, HTTP_HX_REQUEST="true")
+
+    entries = web_entries()
+    assert [(e.action, e.patient_id, e.patient_ids) for e in entries] == [
+        (AccessLogEntry.Action.SEARCH, None, sorted([rosa.pk, rosalind.pk]))
+    ] * 2
+    assert entries[0].path == reverse("clinics_web:people")
+
+
+def test_a_search_that_shows_nobody_logs_nothing(nurse_client, organisation):
+    factories.PatientFactory(organisation=organisation, preferred_name="Rosa")
+
+    nurse_client.get(reverse("clinics_web:people"))  # the empty form
+    nurse_client.get(reverse("clinics_web:people"), {"name": "Xavier"})  # nobody found
+
+    assert web_entries() == []
+
+
+def test_auditors_get_no_people_pages_and_no_navigation_to_them(
+    client_for, make_staff, organisation
+):
+    factories.PatientFactory(organisation=organisation, preferred_name="Rosa")
+    auditor = client_for(make_staff(organisation, "auditor"))
+
+    assert auditor.get(reverse("clinics_web:people"), {"name": "Rosa"}).status_code == 403
+    assert auditor.get(reverse("clinics_web:register")).status_code == 403
+    home = auditor.get("/")
+    assert home.status_code == 200
+    assert home.context["navigation"] == []
+    assert web_entries() == []
+
+
+@pytest.fixture
+def trust():
+    return factories.OrganisationFactory(name="Peterborough Health Trust")
+
+
+@pytest.fixture
+def charity():
+    return factories.OrganisationFactory(name="Wildflowers")
+
+
+@pytest.fixture
+def shared_person(clock, trust):
+    """A trust patient with a booking at one of the trust's sessions next week."""
+    person = factories.PatientFactory(organisation=trust, preferred_name="Marguerite")
+    factories.BookingFactory(
+        session__organisation=trust,
+        patient=person,
+        starts_at=NOW + timedelta(days=7),
+        ends_at=NOW + timedelta(days=7, minutes=15),
+    )
+    return person
+
+
+def _find(client, name):
+    return [
+        p.pk for p in client.get(reverse("clinics_web:people"), {"name": name}).context["results"]
+    ]
+
+
+def test_partner_staff_find_and_see_a_shared_person_under_an_agreement(
+    make_staff, client_for, trust, charity, shared_person
+):
+    partner = client_for(make_staff(charity))
+    page = reverse("outreach_web:person", args=[shared_person.pk])
+    assert _find(partner, "Marguerite") == []
+    assert partner.get(page).status_code == 404
+
+    factories.DataSharingAgreementFactory(
+        sharing_organisation=trust, receiving_organisation=charity
+    )
+
+    assert _find(partner, "Marguerite") == [shared_person.pk]
+    response = partner.get(page)
+    assert response.status_code == 200
+    assert [b.patient_id for b in response.context["upcoming"]] == [shared_person.pk]
+    # The partner's reads are logged with the partner's organisation, for the trust to see.
+    assert {(e.action, e.organisation_id) for e in web_entries()} == {
+        (AccessLogEntry.Action.SEARCH, charity.pk),
+        (AccessLogEntry.Action.VIEW, charity.pk),
+    }
+
+
+def test_a_patients_only_agreement_shows_the_person_but_not_their_care(
+    make_staff, client_for, trust, charity, shared_person
+):
+    factories.DataSharingAgreementFactory(
+        sharing_organisation=trust,
+        receiving_organisation=charity,
+        records=DataSharingAgreement.Records.PATIENTS,
+    )
+    partner = client_for(make_staff(charity))
+
+    response = partner.get(reverse("outreach_web:person", args=[shared_person.pk]))
+
+    assert response.status_code == 200
+    assert list(response.context["upcoming"]) == []
+
+
+def test_an_agreement_that_has_ended_shares_nothing_in_the_web(
+    make_staff, client_for, trust, charity, shared_person
+):
+    factories.DataSharingAgreementFactory(
+        sharing_organisation=trust,
+        receiving_organisation=charity,
+        starts_on=date(2025, 1, 1),
+        ends_on=date(2026, 6, 1),  # ends on NOW's London date: access stops that day
+    )
+    partner = client_for(make_staff(charity))
+
+    assert _find(partner, "Marguerite") == []
+    assert partner.get(reverse("outreach_web:person", args=[shared_person.pk])).status_code == 404

@@ -3,9 +3,11 @@
 import pytest
 from django.urls import reverse
 
+from clinics.governance import AccessLogEntry
 from outreach.models import Booking, VisitOutcome
 from referrals.models import Destination, Referral, ReferralRule
 from tests import factories
+from tests.access_support import grant_sensitive_services, web_entries
 from tests.api_support import NOW
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +115,66 @@ def test_another_organisations_person_cannot_be_referred(client_for, make_staff,
         stranger.get(reverse("referrals_web:refer", args=[visit.booking.patient_id])).status_code
         == 404
     )
+
+
+# --- the access log and sensitive services ----------------------------------------------------
+
+
+def test_the_referral_form_logs_a_view_also_when_refused(nurse_client, visit, hep_c):
+    url = reverse("referrals_web:refer", args=[visit.booking.patient_id])
+
+    nurse_client.get(url, {"outcome": visit.pk, "destination": hep_c.pk})
+    refused = nurse_client.post(url, {"outcome": visit.pk, "reason": "Reactive"})
+    assert refused.status_code == 400
+
+    assert [(e.action, e.patient_id) for e in web_entries()] == [
+        (AccessLogEntry.Action.VIEW, visit.booking.patient_id)
+    ] * 2
+
+
+@pytest.fixture
+def screening_visit(organisation, clock):
+    screening = factories.ServiceTypeFactory(
+        name="Cervical screening", code="cervical-screening", sensitive=True
+    )
+    booking = factories.BookingFactory(
+        session__organisation=organisation,
+        patient__organisation=organisation,
+        service_type=screening,
+        status=Booking.Status.FULFILLED,
+        arrived_at=NOW,
+    )
+    visit = factories.VisitOutcomeFactory(booking=booking, result=VisitOutcome.Result.ABNORMAL)
+    factories.ReferralFactory(
+        organisation=organisation,
+        patient=booking.patient,
+        source_outcome=visit,
+        destination__name="Colposcopy clinic",
+    )
+    return visit
+
+
+def test_a_nurse_without_the_permission_sees_no_sensitive_referral_or_suggestion(
+    nurse_client, screening_visit
+):
+    person = screening_visit.booking.patient
+    page = nurse_client.get(reverse("outreach_web:person", args=[person.pk]))
+    assert page.status_code == 200
+    assert "Colposcopy clinic" not in page.content.decode()
+    refer = reverse("referrals_web:refer", args=[person.pk])
+    assert nurse_client.get(refer, {"outcome": screening_visit.pk}).status_code == 404
+    outcome = reverse("outreach_web:outcome", args=[screening_visit.booking_id])
+    assert nurse_client.get(outcome).status_code == 404
+
+
+def test_a_nurse_granted_the_permission_sees_the_sensitive_referral(
+    nurse, nurse_client, screening_visit
+):
+    grant_sensitive_services(nurse.user)
+    person = screening_visit.booking.patient
+
+    page = nurse_client.get(reverse("outreach_web:person", args=[person.pk]))
+
+    assert "Colposcopy clinic" in page.content.decode()
+    refer = reverse("referrals_web:refer", args=[person.pk])
+    assert nurse_client.get(refer, {"outcome": screening_visit.pk}).status_code == 200

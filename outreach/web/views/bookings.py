@@ -6,11 +6,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from clinics.access_log import record_patient_access
 from clinics.domain import DomainError
 from config.forms import add_domain_error
 from outreach import services
 from outreach.models import Booking
-from outreach.permissions import get_booking_for
+from outreach.permissions import get_booking_for, outcomes_for
 from outreach.web import panels
 from outreach.web.access import person_level_required
 from outreach.web.forms import (
@@ -64,6 +65,7 @@ def _booking_page(
         "can_record": booking.status == Booking.Status.ARRIVED,
         "can_cancel": booking.status == Booking.Status.BOOKED,
     }
+    record_patient_access(request, booking.patient_id, action="view", via="web")
     return render(request, "outreach/booking.html", context, status=status)
 
 
@@ -127,14 +129,17 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def outcome(request: HttpRequest, pk: int) -> HttpResponse:
     """What was recorded, and what the result suggests next (referrals plug in here)."""
     booking = get_booking_for(request.user, pk)
-    if not hasattr(booking, "outcome"):
+    visit = outcomes_for(request.user).filter(booking=booking).first()
+    if visit is None:
         return redirect("outreach_web:booking", pk=booking.pk)
+    visit.booking = booking
+    record_patient_access(request, booking.patient_id, action="view", via="web")
     return render(
         request,
         "outreach/outcome.html",
         {
             "booking": booking,
-            "visit": booking.outcome,
-            "panels": panels.render_panels(panels.OUTCOME_PANELS, request, booking.outcome),
+            "visit": visit,
+            "panels": panels.render_panels(panels.OUTCOME_PANELS, request, visit),
         },
     )

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from clinics.access_log import record_patient_access
 from clinics.domain import DomainError
 from clinics.models import Patient, ServiceType
 from clinics.permissions import (
@@ -73,6 +74,8 @@ def _person_page(
         ),
         "has_walk_in_sessions": walk_in_sessions.exists(),
     }
+    # Also when a refused booking or walk-in shows the page again: the record is read again.
+    record_patient_access(request, person, action="view", via="web")
     return render(request, "outreach/person.html", context, status=status)
 
 

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from clinics.access_log import record_patient_access
 from clinics.domain import DomainError
 from clinics.models import ServiceType, StaffMember
 from clinics.permissions import (
@@ -19,6 +20,7 @@ from clinics.web.search import find_people
 from config.forms import add_domain_error
 from outreach import services
 from outreach.models import Booking, OutreachSession
+from outreach.permissions import bookings_for
 from outreach.web.access import (
     get_today_session,
     person_level_required,
@@ -33,14 +35,19 @@ from outreach.web.forms import (
 _APPOINTMENT_SOURCES = [Booking.Source.BOOKED, Booking.Source.SELF_REFERRAL]
 
 
-def _counts(session: OutreachSession) -> dict[str, int]:
+def _counts(request: HttpRequest, session: OutreachSession) -> dict[str, int]:
+    # Counted from the scoped bookings: a hidden sensitive booking is not a number here either.
     status = Booking.Status
-    return session.bookings.aggregate(
-        booked=Count("pk", filter=Q(status=status.BOOKED)),
-        arrived=Count("pk", filter=Q(status=status.ARRIVED, source__in=_APPOINTMENT_SOURCES)),
-        seen=Count("pk", filter=Q(status=status.FULFILLED)),
-        no_show=Count("pk", filter=Q(status=status.NOSHOW)),
-        waiting=Count("pk", filter=Q(status=status.ARRIVED, source=Booking.Source.WALK_IN)),
+    return (
+        bookings_for(request.user)
+        .filter(session=session)
+        .aggregate(
+            booked=Count("pk", filter=Q(status=status.BOOKED)),
+            arrived=Count("pk", filter=Q(status=status.ARRIVED, source__in=_APPOINTMENT_SOURCES)),
+            seen=Count("pk", filter=Q(status=status.FULFILLED)),
+            no_show=Count("pk", filter=Q(status=status.NOSHOW)),
+            waiting=Count("pk", filter=Q(status=status.ARRIVED, source=Booking.Source.WALK_IN)),
+        )
     )
 
 
@@ -56,14 +63,15 @@ def today(request: HttpRequest) -> HttpResponse:
     """The day's sessions, each with its bookings in time order and the walk-in queue."""
     mine_only = _mine_only(request)
     shown = Booking.Status.BOOKED, Booking.Status.ARRIVED, Booking.Status.FULFILLED
+    bookings = bookings_for(request.user)
     appointments = (
-        Booking.objects.filter(status__in=[*shown, Booking.Status.NOSHOW])
+        bookings.filter(status__in=[*shown, Booking.Status.NOSHOW])
         .exclude(source=Booking.Source.WALK_IN, status=Booking.Status.ARRIVED)
         .select_related("patient", "service_type")
         .order_by("starts_at", "lane", "pk")
     )
     queue = (
-        Booking.objects.filter(status=Booking.Status.ARRIVED, source=Booking.Source.WALK_IN)
+        bookings.filter(status=Booking.Status.ARRIVED, source=Booking.Source.WALK_IN)
         .select_related("patient", "service_type")
         .order_by("arrived_at", "pk")
     )
@@ -74,7 +82,13 @@ def today(request: HttpRequest) -> HttpResponse:
         )
     )
     for session in sessions:
-        session.counts = _counts(session)
+        session.counts = _counts(request, session)
+    record_patient_access(
+        request,
+        [b.patient_id for s in sessions for b in (*s.appointments, *s.queue)],
+        action="list",
+        via="web",
+    )
     return render(
         request,
         "outreach/today.html",
@@ -88,7 +102,7 @@ def session_counts(request: HttpRequest, pk: int) -> HttpResponse:
     """The counts of one session, for htmx to poll."""
     session = get_today_session(request, pk)
     return render(
-        request, "outreach/_counts.html", {"session": session, "counts": _counts(session)}
+        request, "outreach/_counts.html", {"session": session, "counts": _counts(request, session)}
     )
 
 
@@ -133,6 +147,8 @@ def walk_in(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{person.preferred_name} is in the walk-in queue.")
             return redirect(f"{reverse('outreach_web:today')}#session-{session.pk}")
     status = 400 if request.method == "POST" else 200
+    # The names found are shown to choose from: a search of people, logged as one.
+    record_patient_access(request, people, action="search", via="web")
     return render(
         request,
         "outreach/walk_in.html",

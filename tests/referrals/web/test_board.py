@@ -11,6 +11,7 @@ from clinics.models import StaffMember
 from referrals import services
 from referrals.models import Referral, ReferralChase
 from tests import factories
+from tests.access_support import log_inserts
 from tests.api_support import NOW
 
 pytestmark = pytest.mark.django_db
@@ -122,6 +123,8 @@ def test_the_board_costs_the_same_queries_for_one_referral_or_many(
     def board_queries() -> int:
         with CaptureQueriesContext(connection) as queries:
             assert coordinator_client.get(reverse("referral-board")).status_code == 200
+        # The page is one access log entry naming everyone on it, not one per row.
+        assert log_inserts(queries) == 1
         return len(queries)
 
     _referral(organisation, destination)

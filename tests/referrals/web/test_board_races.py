@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from clinics.governance import AccessLogEntry
 from referrals.models import Referral
 from tests import factories
 from tests.api_support import TwoFactorClient
@@ -29,8 +30,9 @@ def test_accept_and_withdraw_at_once_one_wins_and_the_other_is_told():
     )
     clients = []
     for _ in range(2):
+        # Coordinators sign in with two factors: past both, as after the first day.
         client = TwoFactorClient()
-        client.force_login(_coordinator(organisation).user)  # and the coordinator's code
+        client.force_login(_coordinator(organisation).user)
         clients.append(client)
 
     def press(client: Client, to: str, **fields: str):
@@ -58,3 +60,7 @@ def test_accept_and_withdraw_at_once_one_wins_and_the_other_is_told():
     assert referral.status == winner_status
     moves = referral.history.exclude(status=Referral.Status.SENT).count()
     assert moves == 1
+    # The page shown to the one who lost is a read of the person, logged in the same chain.
+    assert list(AccessLogEntry.objects.values_list("action", "patient_id")) == [
+        (AccessLogEntry.Action.VIEW, referral.patient_id)
+    ]
