@@ -11,7 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from clinics.permissions import sees_everything, sees_person_level_data, staff_for
+from clinics.models import ServiceType
+from clinics.permissions import hide_sensitive, sees_everything, sees_person_level_data, staff_for
 from outreach import services
 from outreach.models import OutreachSession
 from outreach.permissions import sessions_for
@@ -58,3 +59,12 @@ def todays_sessions(user: Any, *, mine_only: bool) -> QuerySet[OutreachSession]:
 
 def get_today_session(request: HttpRequest, pk: int) -> OutreachSession:
     return get_object_or_404(todays_sessions(request.user, mine_only=False), pk=pk)
+
+
+def bookable_services(user: Any, services: QuerySet[ServiceType] | None = None) -> QuerySet:
+    """The active services `user` may book: sensitive ones only with the sensitive permission.
+
+    Without it a nurse could book someone into a clinic whose bookings they may not see.
+    """
+    services = ServiceType.objects.all() if services is None else services
+    return hide_sensitive(services.filter(is_active=True), user, "sensitive").order_by("name")

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinics.access_log import record_patient_access
 from clinics.domain import DomainError
-from clinics.models import Patient, ServiceType
+from clinics.models import Patient
 from clinics.permissions import (
     get_patient_for,
     venues_for,
@@ -22,7 +22,7 @@ from outreach import availability, services
 from outreach.models import Booking, BookingMode, Message, OutreachSession
 from outreach.permissions import bookings_for, messages_for, sessions_for
 from outreach.web import panels
-from outreach.web.access import person_level_required, todays_sessions
+from outreach.web.access import bookable_services, person_level_required, todays_sessions
 from outreach.web.forms import (
     NextSlotForm,
     PersonWalkInForm,
@@ -58,7 +58,7 @@ def _person_page(
     walk_in_sessions = todays_sessions(request.user, mine_only=False).exclude(
         booking_mode=BookingMode.APPOINTMENTS
     )
-    bookable = ServiceType.objects.filter(is_active=True).order_by("name")
+    bookable = bookable_services(request.user)
     context = {
         "person": person,
         "upcoming": upcoming,
@@ -93,7 +93,7 @@ def book_next(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_patient_for(request.user, pk)
     form = NextSlotForm(
         request.POST,
-        services=ServiceType.objects.filter(is_active=True),
+        services=bookable_services(request.user),
         venues=venues_for(request.user).filter(is_active=True),
     )
     if form.is_valid():
@@ -144,7 +144,7 @@ def person_walk_in(request: HttpRequest, pk: int) -> HttpResponse:
     form = PersonWalkInForm(
         request.POST,
         sessions=todays_sessions(request.user, mine_only=False),
-        services=ServiceType.objects.filter(is_active=True),
+        services=bookable_services(request.user),
     )
     if form.is_valid():
         session = form.cleaned_data["session"]

@@ -22,6 +22,7 @@ from outreach import services
 from outreach.models import Booking, OutreachSession
 from outreach.permissions import bookings_for
 from outreach.web.access import (
+    bookable_services,
     get_today_session,
     person_level_required,
     today_bounds,
@@ -106,8 +107,8 @@ def session_counts(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _walk_in_services(session: OutreachSession) -> QuerySet[ServiceType]:
-    return session.services.filter(is_active=True).order_by("name")
+def _walk_in_services(request: HttpRequest, session: OutreachSession) -> QuerySet[ServiceType]:
+    return bookable_services(request.user, session.services.all())
 
 
 @require_http_methods(["GET", "POST"])
@@ -120,7 +121,7 @@ def walk_in(request: HttpRequest, pk: int) -> HttpResponse:
     form = WalkInForm(
         request.POST or None,
         people=people,
-        services=_walk_in_services(session),
+        services=_walk_in_services(request, session),
         initial={"new_name": query, "person": NEW_PERSON if query and not people else None},
     )
     if request.method == "POST" and form.is_valid():

@@ -259,6 +259,24 @@ def test_a_sensitive_message_is_not_on_the_person_page_without_the_permission(
     assert len(nurse_client.get(url).context["sent"]) == 1
 
 
+def test_only_staff_who_may_see_sensitive_care_are_offered_it_to_book(
+    nurse, nurse_client, booking, sensitive
+):
+    person = reverse("outreach_web:person", args=[sensitive.patient_id])
+    walk_in = reverse("outreach_web:walk_in", args=[sensitive.session_id])
+
+    def offered(url: str, form: str) -> set[int]:
+        return {s.pk for s in nurse_client.get(url).context[form].fields["service"].queryset}
+
+    assert sensitive.service_type_id not in offered(person, "next_form")
+    assert sensitive.service_type_id not in offered(person, "walk_in_form")
+    assert sensitive.service_type_id not in offered(walk_in, "form")
+    assert booking.service_type_id in offered(person, "next_form")
+    grant_sensitive_services(nurse.user)
+    assert sensitive.service_type_id in offered(person, "next_form")
+    assert sensitive.service_type_id in offered(walk_in, "form")
+
+
 # --- roles ------------------------------------------------------------------------------------
 
 
