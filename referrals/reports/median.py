@@ -62,7 +62,7 @@ def medians_by_group(queryset: QuerySet, group: Any, value: Any) -> dict[Any, fl
     sql, params = inner.query.sql_with_params()
     # Only our own aliases are spliced in; every value stays a bound parameter.
     outer = (
-        f"SELECT m.m_group, AVG(m.m_value) FROM ({sql}) m "  # noqa: S608
+        f"SELECT m.m_group, AVG(m.m_value) FROM ({sql}) m "  # noqa: S608  # nosec B608
         "WHERE m.m_row IN ((m.m_count + 1) / 2, (m.m_count + 2) / 2) GROUP BY m.m_group"
     )
     with connections[queryset.db].cursor() as cursor:

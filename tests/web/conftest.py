@@ -134,6 +134,16 @@ def sign_in(live_server) -> Callable[[Any, StaffMember], None]:
     return do
 
 
+def click_nav(page: Any, label: str) -> None:
+    """Follow a link in the header's navigation, opening its "More" menu first on a narrow
+    screen, where the NHS.UK header moves the items that do not fit into that menu."""
+    link = page.locator(".nhsuk-header__navigation").get_by_role("link", name=label).first
+    if not link.is_visible():
+        page.get_by_role("button", name="Browse More").click()
+        link = page.locator(".nhsuk-header__navigation").get_by_role("link", name=label).first
+    link.click()
+
+
 _axe = Axe()
 
 

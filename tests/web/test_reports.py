@@ -12,7 +12,7 @@ from referrals.jobs.runners import RUNNERS
 from referrals.jobs.services import ProgressReporter, claim_job, finish_job
 from referrals.tasks import run_background_job_task
 from tests import factories
-from tests.web.conftest import assert_accessible
+from tests.web.conftest import assert_accessible, click_nav
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,7 +78,7 @@ def test_the_uptake_report_reads_at_a_glance(
 ):
     page = any_page
     sign_in(page, coordinator)
-    page.get_by_role("link", name="Reports").first.click()
+    click_nav(page, "Reports")
     assert page.get_by_role("heading", level=1).inner_text() == "Reports"
     assert_accessible(page)
 
