@@ -238,3 +238,28 @@ def test_two_coordinators_handling_at_once_get_one_success(organisation, make_st
     reply.refresh_from_db()
     assert reply.handled
     assert reply.handled_by in users
+
+
+def test_ticking_handled_in_the_admin_records_who_and_when(organisation, admin_client, clock):
+    reply = _reply(organisation)
+    url = "/admin/outreach/inboundmessage/"
+    form = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "1",
+        "form-0-id": str(reply.pk),
+        "form-0-handled": "on",
+        "_save": "Save",
+    }
+
+    response = admin_client.post(url, form)
+
+    assert response.status_code == 302, response.content
+    reply.refresh_from_db()
+    assert reply.handled is True
+    assert reply.handled_at == NOW
+    assert reply.handled_by.is_superuser
+
+    admin_client.post(url, {**form, "form-0-handled": ""})
+    reply.refresh_from_db()
+    assert reply.handled is False
+    assert reply.handled_by is None
