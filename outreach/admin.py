@@ -6,7 +6,7 @@ Status changes are admin actions that call the services; a change form never edi
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Field, Model, QuerySet
 from django.forms import BaseFormSet, BaseInlineFormSet
@@ -26,6 +26,7 @@ from clinics.admin import (
 )
 from clinics.domain import DomainError
 from clinics.permissions import scope_to_organisation
+from outreach.messaging.inbound import mark_reply_handled
 from outreach.models import (
     Booking,
     InboundMessage,
@@ -672,12 +673,27 @@ class InboundMessageAdmin(ScopedAdmin):
         "booking",
         "action",
         "note",
+        "handled_at",
+        "handled_by",
         "created_at",
     )
 
     @admin.display(description="from")
     def masked_from(self, obj: InboundMessage) -> str:
         return mask_contact(obj.from_number)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.Form, change: bool) -> None:
+        if obj.handled and "handled" in form.changed_data:
+            # Ticked: the service records who and when, as the API's handle/ does.
+            try:
+                mark_reply_handled(obj, by=request.user)
+            except DomainError as error:
+                self.message_user(request, error.detail, level=messages.WARNING)
+            return
+        if not obj.handled:
+            # Unticked: it waits for a coordinator again, so nobody has handled it.
+            obj.handled_at, obj.handled_by = None, None
+        super().save_model(request, obj, form, change)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -815,6 +815,15 @@ class InboundMessage(models.Model):
         max_length=300, blank=True, help_text="Why the reply was not acted on, for a coordinator."
     )
     handled = models.BooleanField(default=False, help_text="A coordinator has dealt with it.")
+    # Who dealt with it and when; empty on replies acted on automatically (C, X, STOP).
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -18,7 +18,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from clinics.models import Organisation, StaffMember
-from outreach.models import Booking
+from outreach.models import Booking, InboundMessage
 from referrals.models import Referral
 from tests import factories
 
@@ -84,6 +84,17 @@ def build_records(organisation: Organisation, shared: SimpleNamespace) -> Simple
         due_date=factories.BASE_TIME.date() + timedelta(days=14),
     )
     factories.ReferralChaseFactory(referral=referral)
+    reply = factories.InboundMessageFactory(
+        organisation=organisation,
+        patient=patient,
+        booking=booking,
+        body="Can I bring my dog?",
+        action=InboundMessage.Action.UNKNOWN,
+    )
+    # Shared with an organisation of its own, so it widens no one's view of the other scope.
+    agreement = factories.DataSharingAgreementFactory(
+        sharing_organisation=organisation, recorded_by=nurse.user
+    )
     return SimpleNamespace(
         organisation=organisation,
         staffmember=nurse,
@@ -99,6 +110,8 @@ def build_records(organisation: Organisation, shared: SimpleNamespace) -> Simple
         waitlist=waitlist,
         message=message,
         referral=referral,
+        reply=reply,
+        sharingagreement=agreement,
     )
 
 

@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from clinics.api import reference, tokens, views
+from clinics.api import reference, sharing, tokens, views
 
 router = SimpleRouter()
 router.register("organisations", reference.OrganisationViewSet, basename="organisation")
@@ -10,6 +10,7 @@ router.register("venues", reference.VenueViewSet, basename="venue")
 router.register("service-types", reference.ServiceTypeViewSet, basename="servicetype")
 router.register("patients", views.PatientViewSet, basename="patient")
 router.register("contact-points", views.ContactPointViewSet, basename="contactpoint")
+router.register("sharing-agreements", sharing.SharingAgreementViewSet, basename="sharingagreement")
 router.register("tokens", tokens.ApiTokenViewSet, basename="apitoken")
 
 urlpatterns = router.urls

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from clinics.domain import DomainError
+from clinics.domain import Conflict, DomainError
 from clinics.models import ContactPoint
 from clinics.validators import normalise_mobile
 from outreach.models import Booking, InboundMessage, Message
@@ -122,3 +122,20 @@ def receive_text(payload: Mapping[str, Any]) -> InboundMessage:
             # The same callback delivered twice at once: the other one acted; undo ours.
             transaction.set_rollback(True)
     return InboundMessage.objects.get(provider_id=provider_id)
+
+
+@transaction.atomic
+def mark_reply_handled(reply: InboundMessage, *, by: Any) -> InboundMessage:
+    """A coordinator has dealt with a reply: record who and when.
+
+    The row is locked so two coordinators clicking at once get one success and one conflict,
+    and the first one's name stays on it.
+    """
+    locked = InboundMessage.objects.select_for_update().get(pk=reply.pk)
+    if locked.handled:
+        raise Conflict("This reply has already been dealt with.", code="already_handled")
+    locked.handled = True
+    locked.handled_at = timezone.now()
+    locked.handled_by = by
+    locked.save(update_fields=["handled", "handled_at", "handled_by"])
+    return locked
