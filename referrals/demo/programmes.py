@@ -11,7 +11,7 @@ DEMO_PASSWORD = "outreach-demo"  # noqa: S105 - a published demo password  # nos
 # The demo's authenticator key for the roles that need two-factor (coordinator, admin,
 # superuser): published like the password, so anyone trying the demo can sign in. Hex, as
 # django-otp stores it; `demo_logins` prints it in base32 for an authenticator app.
-DEMO_TOTP_KEY = "4f7574726561636820646d656f2074776f2d666163"  # nosec B105 - a published demo key
+DEMO_TOTP_KEY = "4f7574726561636820646d656f2074776f2d666163"
 SEED = 20230808
 # Demo booking idempotency keys start with this, which is how a second run finds its rows.
 BOOKING_KEY_PREFIX = "demo:"

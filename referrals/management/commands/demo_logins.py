@@ -83,7 +83,7 @@ class Command(BaseCommand):
 
 def demo_key_base32() -> str:
     """The demo authenticator's key as authenticator apps take it."""
-    return b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode()
+    return b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode().rstrip("=")
 
 
 def demo_code() -> str:
