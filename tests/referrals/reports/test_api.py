@@ -66,7 +66,8 @@ def test_a_nurse_may_not_see_reports(nurse_client):
 
 
 def test_signed_out_is_refused(client):
-    assert client.get(URL).status_code == 403
+    # 401 naming the bearer scheme, as every API endpoint since API tokens.
+    assert_error(client.get(URL), 401, "not_authenticated")
 
 
 @pytest.mark.parametrize(
