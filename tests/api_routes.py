@@ -25,7 +25,8 @@ class Endpoint:
 
     @property
     def basename(self) -> str:
-        return self.name.split("-")[0]
+        """The record a route is about: "patient-detail" -> "patient", "api-job-detail" -> "job"."""
+        return self.name.removeprefix("api-").split("-")[0]
 
     @property
     def is_detail(self) -> bool:

@@ -1,10 +1,11 @@
 """One set of records per organisation scope, built once per test module.
 
 The authorisation matrix and the mass-assignment tests both need one of everything: a patient,
-a booking, a referral... in the signed-in user's organisation ("own") and in an unrelated one
-("other"). Building it for every one of a thousand cases would take minutes; building it once
-per module inside a transaction that is rolled back at the end, with each test in a savepoint,
-keeps the module to seconds and leaves nothing behind.
+a booking, a referral... in the signed-in user's organisation ("own"), in an unrelated one
+("other"), and in a "partner" that shares its patients and their care with "own" under a
+data-sharing agreement in force. Building it for each of two thousand cases would take minutes;
+building it once per module inside a transaction that is rolled back at the end, with each
+test in a savepoint, keeps the module to seconds and leaves nothing behind.
 """
 
 from collections.abc import Iterator
@@ -17,9 +18,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from clinics.governance import DataSharingAgreement
 from clinics.models import Organisation, StaffMember
 from outreach.models import Booking, InboundMessage
-from referrals.models import Referral
+from referrals.models import BackgroundJob, Referral
 from tests import factories
 
 # Every role a member of staff may have. A new role is a new entry here (and its group in
@@ -29,7 +31,7 @@ ROLES = [role.value for role in StaffMember.Role]
 
 @dataclass
 class World:
-    """Per scope ("own", "other"), the records of one organisation; users by role of "own"."""
+    """Per scope ("own", "other", "partner"), one organisation's records; users by role of "own"."""
 
     scopes: dict[str, SimpleNamespace] = field(default_factory=dict)
     users: dict[str, Any] = field(default_factory=dict)
@@ -95,6 +97,17 @@ def build_records(organisation: Organisation, shared: SimpleNamespace) -> Simple
     agreement = factories.DataSharingAgreementFactory(
         sharing_organisation=organisation, recorded_by=nurse.user
     )
+    # A colleague's API token, and a finished directory export with a file to download.
+    token = factories.ApiTokenFactory(user=nurse.user)
+    job = factories.BackgroundJobFactory(
+        organisation=organisation,
+        requested_by=nurse.user,
+        status=BackgroundJob.Status.DONE,
+        finished_at=factories.BASE_TIME,
+        result_data="{}",
+        result_filename="directory.json",
+        result_content_type="application/json",
+    )
     return SimpleNamespace(
         organisation=organisation,
         staffmember=nurse,
@@ -112,6 +125,8 @@ def build_records(organisation: Organisation, shared: SimpleNamespace) -> Simple
         referral=referral,
         reply=reply,
         sharingagreement=agreement,
+        apitoken=token,
+        job=job,
     )
 
 
@@ -125,6 +140,14 @@ def build_world() -> World:
     own = factories.OrganisationFactory()
     world.scopes["own"] = build_records(own, shared)
     world.scopes["other"] = build_records(factories.OrganisationFactory(), shared)
+    partner = factories.OrganisationFactory()
+    world.scopes["partner"] = build_records(partner, shared)
+    # One-way: the partner (the controller) shares its patients and their care with "own".
+    factories.DataSharingAgreementFactory(
+        sharing_organisation=partner,
+        receiving_organisation=own,
+        records=DataSharingAgreement.Records.CARE,
+    )
     for role in ROLES:
         staff = factories.StaffMemberFactory(organisation=own, role=role)
         staff.user.groups.add(Group.objects.get(name=staff.group_name))

@@ -66,6 +66,7 @@ def test_a_nurse_may_not_see_reports(nurse_client):
 
 
 def test_signed_out_is_refused(client):
+    # 401 naming the bearer scheme, as every API endpoint since API tokens.
     assert_error(client.get(URL), 401, "not_authenticated")
 
 
