@@ -505,6 +505,10 @@ class Patient(models.Model):
             )
         if self.date_of_birth and self.date_of_birth > date.today():
             raise ValidationError({"date_of_birth": "Date of birth cannot be in the future."})
+        # The year of birth is taken from the date when saved, and the database holds it to
+        # 1900 onwards (patient_year_of_birth_range): say so here rather than fail on insert.
+        if self.date_of_birth and self.date_of_birth.year < 1900:
+            raise ValidationError({"date_of_birth": "Date of birth must be in 1900 or later."})
 
     def age_on(self, on: date) -> int | None:
         """Age in whole years on `on`; from the year alone when that is all we have."""

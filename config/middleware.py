@@ -21,6 +21,9 @@ class TwoFactorRequiredMiddleware:
     the person was going; API calls get 403 `two_factor_required`. The two-factor pages
     themselves, signing in and out, and calls made with a bearer token are let through: a
     token can only be made from a session that passed two-factor (clinics/api/tokens.py).
+    So are GOV.UK Notify's callbacks: they authenticate with Notify's token and ignore any
+    session, so a staff session gets their own answer (401, or 405 for a method they do not
+    take) rather than `two_factor_required`.
     Goes after django_otp's OTPMiddleware, which says whether the session is verified.
     """
 
@@ -29,7 +32,15 @@ class TwoFactorRequiredMiddleware:
 
     @cached_property
     def open_paths(self) -> tuple[str, ...]:
-        names = ("two-factor-verify", "two-factor-setup", "login", "logout", "healthz")
+        names = (
+            "two-factor-verify",
+            "two-factor-setup",
+            "login",
+            "logout",
+            "healthz",
+            "notify-receipts",
+            "notify-inbound",
+        )
         return tuple(reverse(name) for name in names)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

@@ -363,6 +363,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # GOV.UK Notify's callbacks bring their own bearer token (outreach/messaging/api.py).
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "notifyCallbackToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "GOV.UK Notify's callbacks: `Bearer` and NOTIFY_CALLBACK_TOKEN.",
+            }
+        }
+    },
     # Every error answer carries the one error shape; see config.api.document_errors.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -220,8 +220,12 @@ def destination_fields(service: Any, index: int) -> dict[str, Any]:
     return fields
 
 
-def parse(raw: bytes | str) -> list[dict[str, Any]]:
-    """Read a file into a list of Destination field sets; raise ImportFileError if malformed."""
+def services_in(raw: bytes | str) -> list[Any]:
+    """The file's list of services, each an object; raise ImportFileError if it is not one.
+
+    Only the file's shape: cheap enough to check before an import is queued, so a file that
+    is not a directory at all is refused at once instead of failing later in the background.
+    """
     try:
         document = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
@@ -233,6 +237,15 @@ def parse(raw: bytes | str) -> list[dict[str, Any]]:
         services = document
     if not isinstance(services, list):
         raise ImportFileError("Expected a list of services, or a page with `contents`.")
+    for index, service in enumerate(services):
+        if not isinstance(service, dict):
+            raise ImportFileError(f"Service {index + 1} is not an object.")
+    return services
+
+
+def parse(raw: bytes | str) -> list[dict[str, Any]]:
+    """Read a file into a list of Destination field sets; raise ImportFileError if malformed."""
+    services = services_in(raw)
     rows = [destination_fields(service, index) for index, service in enumerate(services)]
     seen = set()
     for row in rows:

@@ -7,11 +7,13 @@ A mixin of PatientViewSet, so each is under /api/v1/patients/{id}/.
 from typing import Any
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+
+# DRF's get_object_or_404: an id that is not a number ("null,null") is a 404, not a 500.
+from rest_framework.generics import get_object_or_404
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -170,12 +172,10 @@ class PatientRecordsMixin:
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def history(self, request: Request, pk: Any = None) -> Response:
         user = request.user
-        patient = (
-            patients_for(user).filter(pk=pk).first()
-            or audited_patients_for(user).filter(pk=pk).first()
-        )
-        if patient is None:
-            raise Http404
+        try:
+            patient = get_object_or_404(patients_for(user), pk=pk)
+        except Http404:
+            patient = get_object_or_404(audited_patients_for(user), pk=pk)
         record_patient_access(request, patient, action=Action.HISTORY, via=API)
         return Response(history_response_data(patient))
 

@@ -322,6 +322,10 @@ class BookingSerializer(serializers.ModelSerializer):
     cancelled_by = serializers.ChoiceField(
         Booking.CancelledBy.choices, allow_blank=True, read_only=True
     )
+    # Blank until the patient confirms, as the model's constraint has it.
+    confirmed_via = serializers.ChoiceField(
+        Booking.ConfirmedVia.choices, allow_blank=True, read_only=True
+    )
     patient_name = serializers.CharField(source="patient.preferred_name", read_only=True)
     service_name = serializers.CharField(source="service_type.name", read_only=True)
     service = serializers.IntegerField(source="service_type_id", read_only=True)

@@ -118,6 +118,16 @@ class MessageViewSet(
         return Response(MessageSerializer(message).data)
 
 
+# Notify's callbacks carry the bearer token we gave it (settings.NOTIFY_CALLBACK_TOKEN), never
+# a staff session or an API token: the schema says so (config/settings.py's SPECTACULAR_SETTINGS
+# declares the scheme), and a staff session gets the same 401 as a wrong token.
+CALLBACK_AUTH = [{"notifyCallbackToken": []}]
+CALLBACK_ERRORS = {
+    400: OpenApiResponse(description="Invalid input: `code`, `detail` and `fields`."),
+    401: OpenApiResponse(description="Bad or missing callback token."),
+}
+
+
 class NotifyCallback(APIView):
     """Notify signs callbacks with the bearer token we gave it; no session, so no CSRF."""
 
@@ -138,12 +148,32 @@ class NotifyCallback(APIView):
     def get_authenticate_header(self, request: Request) -> str:
         return "Bearer"
 
+    @staticmethod
+    def payload(request: Request) -> dict[str, Any]:
+        """The callback's JSON object; a list or a bare value is a 400, not a crash."""
+        if not isinstance(request.data, dict):
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["Send a JSON object, as GOV.UK Notify does."]}
+            )
+        return request.data
+
 
 class NotifyReceiptView(NotifyCallback):
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        auth=CALLBACK_AUTH,
+        responses={
+            200: OpenApiTypes.OBJECT,
+            **CALLBACK_ERRORS,
+            503: OpenApiResponse(
+                description="`not_ready`: the send is not recorded yet; Notify retries "
+                "after `Retry-After` seconds."
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         """A delivery receipt from GOV.UK Notify."""
-        result = receipts.apply_receipt(request.data)
+        result = receipts.apply_receipt(self.payload(request))
         if result == "not_ready":
             # Notify retries a callback that fails; by then the send is recorded.
             return Response({"result": result}, status=503, headers={"Retry-After": "5"})
@@ -151,10 +181,15 @@ class NotifyReceiptView(NotifyCallback):
 
 
 class NotifyInboundView(NotifyCallback):
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        auth=CALLBACK_AUTH,
+        responses={200: OpenApiTypes.OBJECT, **CALLBACK_ERRORS},
+    )
     def post(self, request: Request) -> Response:
         """A text a patient sent to our number, forwarded by GOV.UK Notify."""
-        if not request.data.get("id"):
+        payload = self.payload(request)
+        if not payload.get("id"):
             raise exceptions.ValidationError({"id": ["Required."]})
-        reply = inbound.receive_text(request.data)
+        reply = inbound.receive_text(payload)
         return Response({"action": reply.action})

@@ -27,6 +27,24 @@ from referrals.reports.splits import SPLITS
 
 ERRORS = error_responses("job_not_finished")
 
+# What an import reads (referrals.openreferral.services_in): an Open Referral UK page, a bare
+# `{"services": [...]}`, or the list of services itself; each service is an object.
+HSDS_FILE = {
+    "oneOf": [
+        {
+            "type": "object",
+            "description": 'An Open Referral UK page (`contents`) or `{"services": [...]}`.',
+            "additionalProperties": True,
+        },
+        {"type": "array", "description": "The services.", "items": {"type": "object"}},
+    ]
+}
+HSDS_UPLOAD = {
+    "type": "object",
+    "properties": {"file": {"type": "string", "format": "binary"}},
+    "required": ["file"],
+}
+
 
 class CanSeeReports(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
@@ -241,7 +259,7 @@ class BackgroundJobViewSet(
         return self._accepted(jobs.request_directory_export(request.user))
 
     @extend_schema(
-        request={"application/json": OpenApiTypes.OBJECT},
+        request={"application/json": HSDS_FILE, "multipart/form-data": HSDS_UPLOAD},
         responses={202: BackgroundJobSerializer, 400: ERRORS[400]},
         description="Import an Open Referral UK (HSDS 3) file, sent as the JSON body or as a "
         "`file` upload: all or nothing, as `POST /destinations/import/`. " + JOB_DOC,

@@ -7,7 +7,9 @@ not there at all (a 404).
 from typing import Any
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+
+# DRF's get_object_or_404: an id that is not a number ("null,null") is a 404 too, not a 500.
+from rest_framework.generics import get_object_or_404
 
 from clinics.permissions import scope_to_organisation
 from referrals.jobs.models import BackgroundJob

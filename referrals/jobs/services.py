@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from clinics.domain import DomainError, move_status
 from clinics.permissions import staff_for
+from referrals import openreferral
 from referrals.jobs.models import BackgroundJob
 
 logger = logging.getLogger(__name__)
@@ -99,6 +100,10 @@ def request_directory_import(user: Any, raw: bytes) -> BackgroundJob:
     except UnicodeDecodeError:
         message = "The file must be JSON saved as UTF-8 text."
         raise JobRefused(message, fields={"file": message}) from None
+    try:
+        openreferral.services_in(text)
+    except openreferral.ImportFileError as error:
+        raise JobRefused(error.detail, fields={"file": error.detail}) from None
     return request_job(user, Kind.DIRECTORY_IMPORT, input_data=text)
 
 

@@ -95,6 +95,15 @@ def test_no_fixed_abode_with_a_postcode_is_refused(nurse_client):
     assert "postcode" in assert_error(response, 400, "invalid")["fields"]
 
 
+def test_a_date_of_birth_before_1900_is_a_field_error(nurse_client):
+    # The year of birth is taken from the date, and the database holds it to 1900 onwards.
+    response = _post(nurse_client, {"preferred_name": "Jo", "date_of_birth": "1033-09-05"})
+
+    error = assert_error(response, 400, "invalid")
+    assert error["fields"]["date_of_birth"] == ["Date of birth must be in 1900 or later."]
+    assert Patient.objects.count() == 0
+
+
 def test_a_postcode_cannot_be_added_to_someone_with_no_fixed_abode(nurse_client, organisation):
     patient = factories.PatientFactory(organisation=organisation, no_fixed_abode=True)
 

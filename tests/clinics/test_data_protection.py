@@ -174,3 +174,13 @@ def test_the_retention_task_is_on_the_beat_schedule():
 
     tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert "clinics.tasks.anonymise_past_retention_task" in tasks
+
+
+@pytest.mark.parametrize(
+    ("method", "action"),
+    [("get", "history"), ("get", "access-log"), ("get", "export"), ("post", "anonymise")],
+)
+def test_a_patient_id_that_is_not_a_number_is_not_found(clock, coordinator_client, method, action):
+    # The id is tried against the database only as a number: "null,null" is a 404, not a 500.
+    response = getattr(coordinator_client, method)(f"/api/v1/patients/null,null/{action}/")
+    assert_error(response, 404, "not_found")

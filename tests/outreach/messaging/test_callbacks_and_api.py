@@ -299,3 +299,24 @@ def test_a_staff_digest_goes_to_the_users_email(organisation, no_enqueue):
         "coord@example.nhs.uk",
         "scheduled",
     )
+
+
+def test_a_staff_session_gets_the_callbacks_own_answers_not_two_factor(coordinator):
+    from django.test import Client
+
+    # Signed in but not past two-factor: every other API call is `two_factor_required`...
+    client = Client()
+    client.force_login(coordinator.user)
+    assert_error(client.get("/api/v1/patients/"), 403, "two_factor_required")
+    # ...but the callbacks take Notify's token, never a session, so two-factor is not theirs.
+    for url in (RECEIPTS, INBOUND):
+        assert client.generic("TRACE", url).status_code == 405
+        assert_error(post_json(client, url, {"id": "x"}), 401)
+        assert post_json(client, url, {"id": "x"}, **AUTH).status_code == 200
+
+
+@pytest.mark.parametrize("url", [RECEIPTS, INBOUND])
+@pytest.mark.parametrize("body", ["[1, 2]", '"in-1"', "null"], ids=["list", "string", "null"])
+def test_a_callback_body_that_is_not_an_object_is_a_400(client, url, body):
+    response = client.post(url, body, content_type="application/json", **AUTH)
+    assert_error(response, 400, "invalid")

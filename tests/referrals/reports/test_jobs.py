@@ -177,6 +177,40 @@ def test_a_malformed_import_fails_with_a_readable_message_and_changes_nothing(
     assert Destination.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b"[null, null]", b'"contents"', b"42", b'{"contents": "none"}', b"not json"],
+    ids=["list-of-nulls", "string", "number", "contents-not-a-list", "not-json"],
+)
+def test_a_file_that_is_not_a_directory_is_refused_before_a_job_is_queued(
+    clock, coordinator, client_for, enqueued, django_capture_on_commit_callbacks, body
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(coordinator).post(
+            "/api/v1/jobs/directory-import/", body, content_type="application/json"
+        )
+    error = assert_error(response, 400, "job_refused")
+    assert error["fields"]["file"]
+    assert BackgroundJob.objects.count() == 0
+    assert enqueued == []
+
+
+def test_a_bare_list_of_services_is_queued(
+    clock, coordinator, client_for, enqueued, django_capture_on_commit_callbacks
+):
+    services = json.loads(DIRECTORY.read_text())["contents"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_json(client_for(coordinator), "/api/v1/jobs/directory-import/", services)
+    assert response.status_code == 202, response.content
+    assert run_background_job_task(response.json()["id"]) == "done"
+    assert Destination.objects.count() == len(services)
+
+
+def test_a_job_id_that_is_not_a_number_is_not_found(clock, coordinator_client):
+    assert_error(coordinator_client.get("/api/v1/jobs/null,null/"), 404, "not_found")
+    assert_error(coordinator_client.get("/api/v1/jobs/null,null/download/"), 404, "not_found")
+
+
 def test_an_unexpected_error_fails_the_job_with_its_number(
     clock, coordinator, enqueued, monkeypatch
 ):

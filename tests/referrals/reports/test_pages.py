@@ -204,13 +204,15 @@ def test_a_running_job_shows_how_far_it_has_got(coordinator, coordinator_client,
 
 
 def test_a_failed_job_says_why_in_a_sentence(coordinator, coordinator_client, enqueued):
-    job = jobs.request_directory_import(coordinator.user, b"not json")
+    # A file that is not JSON is refused before it is queued; a service without a name is
+    # found only when the job reads the services.
+    job = jobs.request_directory_import(coordinator.user, b'{"contents": [{"name": ""}]}')
     run_background_job_task(job.pk)
 
     html = coordinator_client.get(f"/jobs/{job.pk}/").content.decode()
 
     assert "The job did not finish" in html
-    assert "The file is not valid JSON" in html
+    assert "Service 1 has no name." in html
 
 
 def test_another_organisations_job_pages_are_not_found(
