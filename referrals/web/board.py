@@ -118,7 +118,10 @@ def moves_for(referral: Referral) -> list[dict[str, Any]]:
 
 def timeline(referral: Referral) -> list[dict[str, Any]]:
     """Every change, newest first: who, when, what changed (in words) and why."""
-    entries = list(referral.history.select_related("history_user").order_by("history_date"))
+    # By id too: changes made in one instant (a frozen clock, one request) keep their order.
+    entries = list(
+        referral.history.select_related("history_user").order_by("history_date", "history_id")
+    )
     fields = {f.name: f for f in Referral._meta.fields}
     shown = []
     previous_of = {entry.history_id: before for before, entry in pairwise(entries)}
