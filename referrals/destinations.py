@@ -8,7 +8,8 @@ from django.db import transaction
 from clinics.domain import DomainError
 from referrals.models import Destination
 
-EDITABLE_FIELDS = {
+# In the order forms and the API show them.
+EDITABLE_FIELDS = (
     "name",
     "category",
     "provider",
@@ -23,7 +24,7 @@ EDITABLE_FIELDS = {
     "response_target_days",
     "eligibility_notes",
     "is_active",
-}
+)
 
 
 def _save(destination: Destination) -> Destination:
@@ -49,7 +50,7 @@ def _save(destination: Destination) -> Destination:
 @transaction.atomic
 def create_destination(*, by: Any, **fields: Any) -> Destination:
     """Add a service to the directory that people can be referred to."""
-    unknown = set(fields) - EDITABLE_FIELDS
+    unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise DomainError(f"These cannot be set: {', '.join(sorted(unknown))}.")
     return _save(Destination(**fields))
@@ -58,7 +59,7 @@ def create_destination(*, by: Any, **fields: Any) -> Destination:
 @transaction.atomic
 def update_destination(destination: Destination, *, by: Any, **changes: Any) -> Destination:
     """Change a directory entry; open referrals to it keep the due dates they were given."""
-    unknown = set(changes) - EDITABLE_FIELDS
+    unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise DomainError(f"These cannot be changed: {', '.join(sorted(unknown))}.")
     locked = Destination.objects.select_for_update().get(pk=destination.pk)

@@ -11,6 +11,7 @@ from clinics.api.common import ScopedPrimaryKeyRelatedField, StrictCharField
 from clinics.permissions import patients_for
 from outreach.models import VisitOutcome
 from outreach.permissions import bookings_for
+from referrals.destinations import EDITABLE_FIELDS
 from referrals.models import Destination, Referral, ReferralChase
 from referrals.permissions import destinations_for
 
@@ -30,24 +31,7 @@ class DestinationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Destination
-        fields = [
-            "id",
-            "name",
-            "category",
-            "provider",
-            "description",
-            "route",
-            "email",
-            "phone",
-            "url",
-            "address",
-            "postcode",
-            "area",
-            "response_target_days",
-            "eligibility_notes",
-            "is_active",
-            "updated_at",
-        ]
+        fields = ["id", *EDITABLE_FIELDS, "updated_at"]
         read_only_fields = fields
 
 

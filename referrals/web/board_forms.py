@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from config.forms import NHSFormMixin
+from referrals.destinations import EDITABLE_FIELDS
 from referrals.models import Destination, Referral, ReferralChase
 
 Status = Referral.Status
@@ -94,22 +95,7 @@ class DestinationForm(NHSFormMixin, forms.ModelForm):
 
     class Meta:
         model = Destination
-        fields = [
-            "name",
-            "category",
-            "provider",
-            "description",
-            "route",
-            "email",
-            "phone",
-            "url",
-            "address",
-            "postcode",
-            "area",
-            "response_target_days",
-            "eligibility_notes",
-            "is_active",
-        ]
+        fields = list(EDITABLE_FIELDS)
         labels = {
             "url": "Website",
             "response_target_days": "Days to respond to a routine referral",
