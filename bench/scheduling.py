@@ -35,6 +35,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -283,7 +284,8 @@ def main() -> None:
         server.wait(timeout=30)
 
     client = Client()
-    client.login(username=BENCH_USER, password=BENCH_PASSWORD)
+    # force_login: django-axes's backend wants the request a real sign-in has.
+    client.force_login(get_user_model().objects.get(username=BENCH_USER))
     busiest = OutreachSession.objects.filter(organisation=home).order_by("-starts_at").first()
     empty = OutreachSession.objects.create(
         organisation=home,
