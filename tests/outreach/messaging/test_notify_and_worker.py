@@ -125,27 +125,37 @@ def _nothing_queued(broker: redis.Redis) -> bool:
     return broker.llen(app.conf.task_default_queue) == 0 and broker.hlen("unacked") == 0
 
 
-def _idle() -> bool:
+def _idle(seen: list[str]) -> bool:
     broker = _broker()
     if not _nothing_queued(broker):
+        seen[:] = ["tasks queued or unacknowledged"]
         return False
-    inspect = app.control.inspect(timeout=0.5)
-    active, reserved = inspect.active(), inspect.reserved()
+    # One worker runs in these tests, so each question returns on its answer (limit=1). The
+    # timeout only bounds a lost answer: a solo worker answers between tasks, and on a loaded
+    # machine an answer can take well over a second.
+    inspect = app.control.inspect(timeout=5, limit=1)
+    active = inspect.active()
+    reserved = inspect.reserved() if active else None
     if not active or reserved is None:
-        return False  # no worker answered: a solo worker answers only between tasks
+        seen[:] = ["the worker did not answer"]
+        return False
     if any(active.values()) or any(reserved.values()):
+        seen[:] = [f"active {active}, reserved {reserved}"]
         return False
     # Asked again: a task finishing just before the worker answered may have queued another.
     return _nothing_queued(broker)
 
 
-def _wait_until_idle(timeout: float = 30.0) -> None:
+def _wait_until_idle(timeout: float = 90.0) -> None:
     """Return once nothing can still send: no task queued, unacknowledged or running.
 
     This replaces sleeping "long enough for a late duplicate": once the queue is empty and the
     worker is idle, no send is still on its way, so counting at the fake Notify is final.
     """
-    assert _wait_for(_idle, timeout=timeout), "the worker did not become idle"
+    seen: list[str] = []
+    assert _wait_for(lambda: _idle(seen), timeout=timeout), (
+        f"the worker did not become idle: {seen}"
+    )
 
 
 @pytest.fixture
