@@ -129,6 +129,28 @@ def scope_to_organisation(
     return queryset.filter(Q(**{field: own[0]}) | Q(**{f"{field}__in": partners}))
 
 
+def reaches_organisation(
+    user: Any, organisation_id: int, *, person_level: bool = True, shared: str | None = None
+) -> bool:
+    """Whether a row of `organisation_id` is in `scope_to_organisation` with the same arguments.
+
+    The same rule asked of one row already read (a booking locks its rows by id first): no
+    query unless the row is a partner organisation's.
+    """
+    if sees_everything(user):
+        return True
+    if person_level and not sees_person_level_data(user):
+        return False
+    own = organisation_ids_for(user)
+    if not own:
+        return False
+    if organisation_id == own[0]:
+        return True
+    if shared is None:
+        return False
+    return partner_organisation_ids(own[0], shared).filter(partner=organisation_id).exists()
+
+
 def hide_sensitive(queryset: QuerySet, user: Any, *flags: str) -> QuerySet:
     """Leave out rows where any of `flags` (paths to a `sensitive` flag) is true.
 

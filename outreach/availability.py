@@ -6,16 +6,16 @@ window whatever the number of sessions: finding the next 20 free slots across a 
 clinics reads the bookings of the first hours that have room, not all of them.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import ceil
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 
 from clinics.models import ServiceType
-from outreach.models import Booking, BookingMode, OutreachSession, StaffAssignment
+from outreach import booking_sql
+from outreach.models import BookingMode, OutreachSession, StaffAssignment
 
 # The first window read, doubled each time it holds too few free slots.
 _FIRST_WINDOW = timedelta(hours=2)
@@ -102,23 +102,11 @@ def _competent_counts(session_ids: list[int], service: ServiceType) -> dict[int,
 
 def _appointment_units(sessions: dict[int, OutreachSession]) -> dict[int, int]:
     """Slot-units booked ahead in each session (walk-ins do not use the appointment share)."""
-    rows = (
-        Booking.objects.filter(session_id__in=list(sessions), status__in=Booking.ACTIVE_STATUSES)
-        .exclude(source=Booking.Source.WALK_IN)
-        .values("session_id")
-        .annotate(
-            booked=Sum(
-                ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField())
-            )
-        )
-    )
-    units = {}
-    for row in rows:
-        session = sessions[row["session_id"]]
-        units[row["session_id"]] = ceil(
-            row["booked"] / timedelta(minutes=session.slot_minutes) - 1e-9
-        )
-    return units
+    seconds = booking_sql.appointment_seconds(list(sessions))
+    return {
+        session_id: booking_sql.units_from_seconds(booked, sessions[session_id].slot_minutes)
+        for session_id, booked in seconds.items()
+    }
 
 
 def appointment_units_in(session: OutreachSession) -> int:
@@ -130,17 +118,7 @@ def _lane_bookings(
     session_ids: list[int], start: datetime, end: datetime
 ) -> dict[int, LaneBookings]:
     """Active bookings holding a lane and overlapping [start, end), by session and lane."""
-    found: dict[int, LaneBookings] = defaultdict(lambda: defaultdict(list))
-    rows = Booking.objects.filter(
-        session_id__in=session_ids,
-        status__in=Booking.ACTIVE_STATUSES,
-        lane__isnull=False,
-        starts_at__lt=end,
-        ends_at__gt=start,
-    ).values_list("session_id", "lane", "starts_at", "ends_at")
-    for session_id, lane, starts_at, ends_at in rows:
-        found[session_id][lane].append((starts_at, ends_at))
-    return found
+    return booking_sql.lane_bookings(session_ids, start, end)
 
 
 def free_lanes(

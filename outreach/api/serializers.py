@@ -6,12 +6,13 @@
 from datetime import date
 from typing import Any
 
+from django.db import models
 from django.utils import timezone
 from rest_framework import serializers
 
 from clinics.api.common import ScopedPrimaryKeyRelatedField, StrictCharField
 from clinics.catalogue import active_service
-from clinics.models import MobileUnit, ServiceType, StaffMember, Venue
+from clinics.models import MobileUnit, Patient, ServiceType, StaffMember, Venue
 from clinics.permissions import patients_for, scope_to_organisation
 from outreach.models import (
     Booking,
@@ -373,15 +374,19 @@ class ReadUnderLockField(ScopedPrimaryKeyRelatedField):
     """A related id checked for its type only: the service reads the row, under its lock.
 
     The row must be read again under the lock anyway, so reading it here too would cost a
-    query on every booking. The service looks it up in the same scope (`get_queryset`) and
+    query on every booking. The service checks it is in the same scope (`get_queryset`) and
     answers an unknown id with the same 400 on this field.
     """
+
+    def __init__(self, scope: Any, model: type[models.Model], **kwargs: Any) -> None:
+        self.model = model
+        super().__init__(scope, **kwargs)
 
     def to_internal_value(self, data: Any) -> int:
         try:
             if isinstance(data, bool):
                 raise TypeError
-            return self.get_queryset().model._meta.pk.get_prep_value(data)
+            return self.model._meta.pk.get_prep_value(data)
         except (TypeError, ValueError):
             self.fail("incorrect_type", data_type=type(data).__name__)
 
@@ -389,10 +394,10 @@ class ReadUnderLockField(ScopedPrimaryKeyRelatedField):
 class BookingInputSerializer(serializers.Serializer):
     """Book a person into a slot; leave `starts_at` out for the session's next free slot."""
 
-    # `patient` and `session` come back as ids: `book_slot` reads them under lock from the
-    # querysets `scopes()` gives (the docstring above is the API schema's description).
-    patient = ReadUnderLockField(_live_patients)
-    session = ReadUnderLockField(sessions_for)
+    # `patient` and `session` come back as ids: `book_slot` reads them under lock and checks
+    # they are in these scopes (the docstring above is the API schema's description).
+    patient = ReadUnderLockField(_live_patients, Patient)
+    session = ReadUnderLockField(sessions_for, OutreachSession)
     service = CatalogueServiceField()
     starts_at = serializers.DateTimeField(required=False, allow_null=True)
     lane = serializers.IntegerField(min_value=1, max_value=20, required=False, allow_null=True)
@@ -426,13 +431,6 @@ class BookingInputSerializer(serializers.Serializer):
     def unknown_ids(self) -> serializers.ValidationError:
         """The error for the patient or session (or both) that the service could not find."""
         return serializers.ValidationError(self._with_unknown_ids(self.initial_data, {}))
-
-    def scopes(self) -> dict[str, Any]:
-        """The querysets `book_slot` reads the patient and the session from."""
-        return {
-            "patients": self.fields["patient"].get_queryset(),
-            "sessions": self.fields["session"].get_queryset(),
-        }
 
 
 class WalkInInputSerializer(serializers.Serializer):

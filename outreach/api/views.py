@@ -342,7 +342,7 @@ class BookingViewSet(
             booking, created = services.book_slot(
                 patient=Patient(pk=data["patient"]),
                 session=OutreachSession(pk=data["session"]),
-                **serializer.scopes(),
+                for_user=request.user,
                 service=data["service"],
                 starts_at=data.get("starts_at"),
                 lane=data.get("lane"),

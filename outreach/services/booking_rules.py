@@ -6,12 +6,12 @@ PostgreSQL; on PostgreSQL the exclusion constraints and row locks still have the
 
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from clinics.domain import Conflict, DomainError
 from clinics.models import Patient, ServiceType
-from outreach import availability
+from outreach import availability, booking_sql
 from outreach.models import Audience, Booking, OutreachSession
 
 _AUDIENCE_SEX = {Audience.WOMEN: Patient.Sex.FEMALE, Audience.MEN: Patient.Sex.MALE}
@@ -67,18 +67,7 @@ def check_patient_free(
     patient: Patient, session: OutreachSession, starts_at: datetime, ends_at: datetime
 ) -> None:
     """The same checks the constraints make, so SQLite gives the same answers as PostgreSQL."""
-    clashes = list(
-        Booking.objects.filter(patient=patient, status__in=Booking.ACTIVE_STATUSES)
-        .filter(
-            Q(session=session)
-            | Q(
-                status__in=[Booking.Status.BOOKED, Booking.Status.ARRIVED],
-                starts_at__lt=ends_at,
-                ends_at__gt=starts_at,
-            )
-        )
-        .values_list("session_id", flat=True)[:2]
-    )
+    clashes = booking_sql.patient_clashes(patient.pk, session.pk, starts_at, ends_at)
     if session.pk in clashes:
         raise Conflict("This person is already booked into this session.", code="already_booked")
     if clashes:

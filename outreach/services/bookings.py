@@ -4,12 +4,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinics.domain import Conflict, DomainError, move_status
+from clinics.governance import SharingRecords
 from clinics.models import Patient, ServiceType
-from outreach import availability
+from clinics.permissions import reaches_organisation
+from outreach import availability, booking_sql
 from outreach.messaging import reminders
 from outreach.models import Booking, BookingMode, OutreachSession
 from outreach.services.booking_rules import (
@@ -18,7 +19,6 @@ from outreach.services.booking_rules import (
     check_service,
     check_session_open,
     choose_slot,
-    offers,
 )
 from outreach.services.common import busy_conflict, conflict_from, is_deadlock
 
@@ -61,19 +61,43 @@ class UnknownRecord(DomainError):
 # reminders' wording (name, venue, cancellation reason, organisation).
 _SESSION_FIELDS = (
     *availability.SESSION_FIELDS,
-    "organisation_id",
+    "organisation",
     "audience",
     "name",
     "cancellation_reason",
-    "venue__name",
+    "venue",
 )
 
 
-def _locked(queryset: QuerySet, pk: Any, field: str) -> Any:
-    try:
-        return queryset.get(pk=pk)
-    except queryset.model.DoesNotExist:
-        raise UnknownRecord(field, pk) from None
+def _in_scope(
+    patient: Patient | None,
+    session: OutreachSession | None,
+    *,
+    patient_id: Any,
+    session_id: Any,
+    for_user: Any,
+) -> None:
+    """Refuse a patient or session that was not found, or is outside `for_user`'s scope.
+
+    The scopes are `sessions_for(user)` and `patients_for(user).current()`, asked of the rows
+    already read: one outside them is answered as one that does not exist.
+    """
+    if for_user is not None:
+        if session is not None and not reaches_organisation(
+            for_user, session.organisation_id, person_level=False
+        ):
+            session = None
+        if patient is not None and (
+            patient.merged_into_id is not None
+            or not reaches_organisation(
+                for_user, patient.organisation_id, shared=SharingRecords.PATIENTS
+            )
+        ):
+            patient = None
+    if session is None:
+        raise UnknownRecord("session", session_id)
+    if patient is None:
+        raise UnknownRecord("patient", patient_id)
 
 
 def book_slot(
@@ -89,8 +113,7 @@ def book_slot(
     notes: str = "",
     rescheduled_from: Booking | None = None,
     now: datetime | None = None,
-    patients: QuerySet[Patient] | None = None,
-    sessions: QuerySet[OutreachSession] | None = None,
+    for_user: Any = None,
 ) -> tuple[Booking, bool]:
     """Book `patient` into a given slot, or the session's next free one.
 
@@ -98,18 +121,21 @@ def book_slot(
     that lost signal after sending) returns the booking the first request made.
 
     The session and the patient are read afresh under their locks, so only their ids matter
-    in `session` and `patient`; `sessions` and `patients` are the querysets to read them
-    from (the caller's scope), and an id outside them raises `UnknownRecord`.
+    in `session` and `patient`. With `for_user`, both must be in that user's scope
+    (`sessions_for`, and `patients_for` less merged records): `UnknownRecord` otherwise.
     """
     now = now or timezone.now()
-    patients = Patient.objects.all() if patients is None else patients
-    sessions = OutreachSession.objects.all() if sessions is None else sessions
     if idempotency_key:
         existing = Booking.objects.filter(booked_by=by, idempotency_key=idempotency_key).first()
         if existing is not None:
             # A retry is answered as the first request was, unless what it names has gone.
-            _locked(patients.only("pk"), patient.pk, "patient")
-            _locked(sessions.only("pk"), session.pk, "session")
+            _in_scope(
+                Patient.objects.only("organisation", "merged_into").filter(pk=patient.pk).first(),
+                OutreachSession.objects.only("organisation").filter(pk=session.pk).first(),
+                patient_id=patient.pk,
+                session_id=session.pk,
+                for_user=for_user,
+            )
             return existing, False
     try:
         with transaction.atomic():
@@ -117,17 +143,18 @@ def book_slot(
             # every booking of the session, so they must not interleave. The exclusion
             # constraints still have the last word on lanes and people. The venue comes
             # with it for the reminders' wording.
-            session = _locked(
-                sessions.select_for_update(of=("self",))
-                .select_related("venue")
-                .only(*_SESSION_FIELDS)
-                .annotate(offers_service=offers(service)),
-                session.pk,
-                "session",
-            )
+            locked_session = booking_sql.lock_session(session.pk, _SESSION_FIELDS, service.pk)
             # Then the person: two bookings for one person in different sessions are
             # serialised here, before either inserts (always session first, then person).
-            patient = _locked(patients.select_for_update(), patient.pk, "patient")
+            locked_patient = booking_sql.lock_patient(patient.pk)
+            _in_scope(
+                locked_patient,
+                locked_session,
+                patient_id=patient.pk,
+                session_id=session.pk,
+                for_user=for_user,
+            )
+            session, patient = locked_session, locked_patient
             check_session_open(session)
             if session.booking_mode == BookingMode.WALK_IN:
                 raise Conflict(

@@ -8,7 +8,13 @@ from django.db import IntegrityError, transaction
 
 from clinics.domain import DomainError
 from clinics.governance import DataSharingAgreement
-from clinics.permissions import contact_points_for, patients_for
+from clinics.models import Patient
+from clinics.permissions import (
+    contact_points_for,
+    patients_for,
+    reaches_organisation,
+    scope_to_organisation,
+)
 from clinics.services import record_sharing_agreement
 from outreach.permissions import bookings_for, messages_for, outcomes_for, waitlist_for
 from referrals.permissions import chases_for, referrals_for
@@ -211,3 +217,32 @@ def test_an_admin_shares_only_their_own_organisations_records(make_staff, trust,
     saved = record_sharing_agreement(taking, by=admin.user)
     assert saved.recorded_by == admin.user
     assert saved.history.get().history_user == admin.user
+
+
+@pytest.mark.parametrize("role", ["nurse", "coordinator", "analyst", "superuser", "no_staff"])
+@pytest.mark.parametrize("shared", [None, DataSharingAgreement.Records.PATIENTS])
+@pytest.mark.parametrize("person_level", [True, False])
+def test_reaches_organisation_agrees_with_the_scope_it_mirrors(role, shared, person_level):
+    """`reaches_organisation` asks of one row what `scope_to_organisation` filters a list by."""
+    own, partner, stranger, one_way = (factories.OrganisationFactory() for _ in range(4))
+    # The partner shares with us; we share with `one_way`, which gives us nothing back.
+    factories.DataSharingAgreementFactory(sharing_organisation=partner, receiving_organisation=own)
+    factories.DataSharingAgreementFactory(sharing_organisation=own, receiving_organisation=one_way)
+    if role == "superuser":
+        user = factories.UserFactory(is_superuser=True)
+    elif role == "no_staff":
+        user = factories.UserFactory()
+    else:
+        user = factories.StaffMemberFactory(organisation=own, role=role).user
+    for organisation in (own, partner, stranger, one_way):
+        patient = factories.PatientFactory(organisation=organisation)
+        listed = scope_to_organisation(
+            Patient.objects.filter(pk=patient.pk),
+            user,
+            person_level=person_level,
+            shared=shared,
+        ).exists()
+        assert (
+            reaches_organisation(user, organisation.pk, person_level=person_level, shared=shared)
+            == listed
+        ), organisation
