@@ -103,6 +103,17 @@ def sees_sensitive_services(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.has_perm(SENSITIVE_PERMISSION))
 
 
+def may_use_service(user: Any, service: Any) -> bool:
+    """Whether `user` may name `service` (book, plan, search): a sensitive one only with the
+    sensitive-services permission.
+
+    The check of one service already in hand, as `hide_sensitive(..., "sensitive")` is of a
+    queryset: an ordinary service asks nothing, and the permission comes from the user's cached
+    set, so neither costs a query.
+    """
+    return not service.sensitive or sees_sensitive_services(user)
+
+
 def scope_to_organisation(
     queryset: QuerySet,
     user: Any,

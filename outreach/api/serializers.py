@@ -13,7 +13,12 @@ from rest_framework import serializers
 from clinics.api.common import ScopedPrimaryKeyRelatedField, StrictCharField
 from clinics.catalogue import active_service
 from clinics.models import MobileUnit, Patient, ServiceType, StaffMember, Venue
-from clinics.permissions import patients_for, scope_to_organisation
+from clinics.permissions import (
+    hide_sensitive,
+    may_use_service,
+    patients_for,
+    scope_to_organisation,
+)
 from outreach.models import (
     Booking,
     OutreachSession,
@@ -40,7 +45,11 @@ def _own_staff(user: Any) -> Any:
 
 
 def _services(user: Any) -> Any:
-    return ServiceType.objects.filter(is_active=True)
+    """The active services `user` may name: a sensitive one only with the sensitive permission.
+
+    One they may not see reads as an unknown id, as a record outside their scope does.
+    """
+    return hide_sensitive(ServiceType.objects.filter(is_active=True), user, "sensitive")
 
 
 def _venues(user: Any) -> Any:
@@ -52,7 +61,11 @@ def _live_patients(user: Any) -> Any:
 
 
 class CatalogueServiceField(ScopedPrimaryKeyRelatedField):
-    """An active service type, found in the cached catalogue instead of by a query."""
+    """An active service type, found in the cached catalogue instead of by a query.
+
+    Scoped as `_services` is: a sensitive service is an unknown id to a user without the
+    sensitive-services permission, checked on the cached row and the user's cached permissions.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(_services, **kwargs)
@@ -65,7 +78,8 @@ class CatalogueServiceField(ScopedPrimaryKeyRelatedField):
         except (TypeError, ValueError):
             self.fail("incorrect_type", data_type=type(data).__name__)
         service = active_service(pk)
-        if service is None:
+        user = getattr(self.context.get("request"), "user", None)
+        if service is None or not may_use_service(user, service):
             self.fail("does_not_exist", pk_value=data)
         return service
 

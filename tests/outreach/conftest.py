@@ -40,5 +40,19 @@ def session(clock, organisation, venue, service) -> OutreachSession:
 
 
 @pytest.fixture
+def today_session(organisation, venue, service) -> OutreachSession:
+    """On now: started an hour ago (07:00 UTC), ends at 11:00 UTC, appointments and walk-ins."""
+    session = factories.OutreachSessionFactory(
+        organisation=organisation,
+        venue=venue,
+        starts_at=NOW - timedelta(hours=1),
+        ends_at=NOW + timedelta(hours=3),
+        booking_mode=BookingMode.MIXED,
+    )
+    session.services.add(service)
+    return session
+
+
+@pytest.fixture
 def patient(organisation) -> Patient:
     return factories.PatientFactory(organisation=organisation, preferred_name="Sam")

@@ -32,20 +32,6 @@ def booking(nurse_client, session, patient, service) -> Booking:
     return Booking.objects.get(pk=response.json()["id"])
 
 
-@pytest.fixture
-def today_session(organisation, venue, service) -> OutreachSession:
-    """On now: started an hour ago (07:00 UTC), ends at 11:00 UTC, appointments and walk-ins."""
-    session = factories.OutreachSessionFactory(
-        organisation=organisation,
-        venue=venue,
-        starts_at=NOW - timedelta(hours=1),
-        ends_at=NOW + timedelta(hours=3),
-        booking_mode=BookingMode.MIXED,
-    )
-    session.services.add(service)
-    return session
-
-
 def _other_patient(organisation, name="Alex") -> Patient:
     return factories.PatientFactory(organisation=organisation, preferred_name=name)
 

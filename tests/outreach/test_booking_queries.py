@@ -4,11 +4,14 @@ input checks folded into the locked reads still answer exactly as before."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clinics.models import ServiceType
 from outreach.messaging import reminders
 from outreach.models import Booking, Message
 from tests import factories
+from tests.access_support import grant_sensitive_services
 from tests.outreach.conftest import TOMORROW_10, assert_error, iso, post_json
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
@@ -60,6 +63,42 @@ def test_a_booking_makes_the_same_few_queries_however_full_the_session(
         f"booking:{booking.pk}:reminder:2h",
     ]
     assert booking.history.count() == 1
+
+
+@pytest.fixture
+def screening(session):
+    screening = factories.ServiceTypeFactory(name="Cervical screening", sensitive=True)
+    session.services.add(screening)
+    return screening
+
+
+def test_a_sensitive_service_costs_no_more_to_book(
+    nurse, client_for, session, screening, organisation, django_assert_max_num_queries
+):
+    """Whether the user may book it is read off the cached service and permission set."""
+    grant_sensitive_services(nurse.user)
+    client = client_for(nurse)
+    _book(client, session, _person(organisation, "Warm"), screening)
+    patient = _person(organisation, "Sam")
+
+    with django_assert_max_num_queries(BOOKING_QUERY_BUDGET):
+        response = _book(client, session, patient, screening)
+
+    assert response.status_code == 201, response.content
+
+
+def test_a_sensitive_service_is_refused_without_reading_the_catalogue_table(
+    nurse_client, session, screening, service, organisation
+):
+    _book(nurse_client, session, _person(organisation, "Warm"), service)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = _book(nurse_client, session, _person(organisation, "Sam"), screening)
+
+    error = assert_error(response, 400, "invalid")
+    assert error["fields"] == {"service": [f"No such record: {screening.pk}."]}
+    assert not [q for q in queries.captured_queries if "clinics_servicetype" in q["sql"]]
+    assert not Booking.objects.filter(service_type=screening).exists()
 
 
 def test_every_unknown_id_is_named_when_another_field_is_wrong(nurse_client, session, service):

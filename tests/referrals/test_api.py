@@ -128,6 +128,32 @@ def test_another_organisations_patient_reads_as_unknown(nurse_client, destinatio
     assert "patient" in error["fields"]
 
 
+@pytest.mark.parametrize("field", ["source_booking", "source_outcome"])
+def test_a_referral_from_a_sensitive_visit_needs_the_permission(
+    nurse_client, coordinator_client, organisation, destination, field
+):
+    outcome = factories.VisitOutcomeFactory(
+        booking__session__organisation=organisation, booking__service_type__sensitive=True
+    )
+    source = outcome.booking if field == "source_booking" else outcome
+    body = {
+        field: source.pk,
+        "destination": destination.pk,
+        "reason": "Abnormal cytology.",
+        "consent_to_share": True,
+        "consent_method": "verbal",
+    }
+
+    # To a nurse without the permission the visit reads as an id that does not exist.
+    error = assert_error(post_json(nurse_client, REFERRALS, body), 400, "invalid")
+    assert error["fields"] == {field: [f"No such record: {source.pk}."]}
+    assert not Referral.objects.exists()
+
+    made = post_json(coordinator_client, REFERRALS, body)
+    assert made.status_code == 201, made.content
+    assert made.json()["source_booking"] == outcome.booking_id
+
+
 def test_malformed_json_is_a_400_not_a_500(nurse_client):
     response = nurse_client.post(REFERRALS, "{not json", content_type="application/json")
     assert_error(response, 400)
