@@ -3,10 +3,12 @@
 Each entry's SHA-256 `entry_hash` covers its own fields and the previous entry's hash, so
 changing or removing an entry breaks the chain at that point; `verify_chain` walks it.
 
-On the hot path a read costs one INSERT (plus one indexed read of the last hash), and a list
-or search is one entry naming every patient on the page. On PostgreSQL a transaction-scoped
-advisory lock serialises appends, so two concurrent reads cannot both chain onto the same
-previous entry (the fork would be indistinguishable from tampering).
+On the hot path a read is one statement, and a list or search is one entry naming every
+patient on the page. On PostgreSQL that statement is a call of `clinics_accesslog_append`
+(migration 0007), which takes a transaction-scoped advisory lock, so two concurrent reads
+cannot both chain onto the same previous entry (the fork would be indistinguishable from
+tampering), reads the last entry, hashes the new one onto it and inserts it. An entry's time
+never runs backwards along the chain: it is the later of the clock and the previous entry's.
 """
 
 import hashlib
@@ -14,7 +16,7 @@ import ipaddress
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -60,6 +62,11 @@ def client_ip(request: HttpRequest) -> str | None:
         return None
 
 
+def _text(value: str) -> str:
+    """Text a database column can hold: PostgreSQL refuses NUL characters."""
+    return value.replace("\x00", "")
+
+
 def _patient_ids(patients: Any) -> list[int]:
     if patients is None:
         return []
@@ -69,23 +76,54 @@ def _patient_ids(patients: Any) -> list[int]:
     return sorted({int(pk) for pk in ids if pk is not None})
 
 
+def _digest_parts(entry: AccessLogEntry) -> tuple[str, str, str]:
+    """The entry's canonical JSON, cut around its time and its previous hash.
+
+    Canonical: keys sorted, no spaces, ASCII only. The time and the previous hash are only
+    known under the chain's lock, and on PostgreSQL that is inside the database, which joins
+    head + time + middle + previous hash + tail and hashes it (migration 0007).
+    """
+
+    def members(**values: Any) -> str:
+        return ",".join(
+            f"{json.dumps(key)}:{json.dumps(value, separators=(',', ':'), ensure_ascii=True)}"
+            for key, value in values.items()
+        )
+
+    # In sorted key order: action, at | ip ... patients, previous | user ... via.
+    head = "{" + members(action=entry.action) + ',"at":"'
+    middle = (
+        '",'
+        + members(
+            ip=entry.ip_address,
+            organisation=entry.organisation_id,
+            path=entry.path,
+            patient=entry.patient_id,
+            patients=list(entry.patient_ids),
+        )
+        + ',"previous":"'
+    )
+    tail = (
+        '",'
+        + members(
+            user=entry.user_id,
+            user_agent=entry.user_agent,
+            username=entry.username,
+            via=entry.via,
+        )
+        + "}"
+    )
+    return head, middle, tail
+
+
+def _timestamp(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
+
 def entry_digest(entry: AccessLogEntry) -> str:
     """The SHA-256 of an entry's content and the hash of the entry before it."""
-    content = {
-        "at": entry.at.astimezone(UTC).isoformat(),
-        "user": entry.user_id,
-        "username": entry.username,
-        "organisation": entry.organisation_id,
-        "action": entry.action,
-        "via": entry.via,
-        "patient": entry.patient_id,
-        "patients": list(entry.patient_ids),
-        "ip": entry.ip_address,
-        "user_agent": entry.user_agent,
-        "path": entry.path,
-        "previous": entry.previous_hash,
-    }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    head, middle, tail = _digest_parts(entry)
+    canonical = head + _timestamp(entry.at) + middle + entry.previous_hash + tail
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -123,22 +161,61 @@ def record_patient_access(
     )
     if request is not None:
         entry.ip_address = client_ip(request)
-        entry.user_agent = request.META.get("HTTP_USER_AGENT", "")[:_USER_AGENT_LENGTH]
+        entry.user_agent = _text(request.META.get("HTTP_USER_AGENT", ""))[:_USER_AGENT_LENGTH]
         path = path or request.path
-    entry.path = path[:200]
+    entry.path = _text(path)[:200]
+    if connection.vendor == "postgresql":
+        return _append_in_database(entry)
     # No savepoint: inside a larger transaction a failed append must fail it all anyway.
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-        # Read under the lock, so the time order of entries is their chain order too.
-        entry.previous_hash = (
-            AccessLogEntry.objects.order_by("-id").values_list("entry_hash", flat=True).first()
-            or GENESIS_HASH
-        )
-        entry.at = timezone.now()
+        # Read under the lock (SQLite's write lock, taken by the first write of the
+        # transaction, is not held yet: development only), then chain onto it.
+        last = AccessLogEntry.objects.order_by("-id").values_list("entry_hash", "at").first()
+        entry.previous_hash, previous_at = last or (GENESIS_HASH, None)
+        entry.at = max(timezone.now(), previous_at) if previous_at else timezone.now()
         entry.entry_hash = entry_digest(entry)
         entry.save(force_insert=True)
+    return entry
+
+
+_APPEND_SQL = (
+    "SELECT new_id, new_at, new_previous, new_hash FROM clinics_accesslog_append("
+    "%s::bigint, %s::text, %s::text, %s::text, %s::timestamptz, %s::bigint, %s::text, "
+    "%s::bigint, %s::text, %s::text, %s::bigint, %s::jsonb, %s::inet, %s::text, %s::text)"
+)
+
+
+def _append_in_database(entry: AccessLogEntry) -> AccessLogEntry:
+    """One statement: lock the chain, read its head, hash and insert (migration 0007).
+
+    A single statement is atomic on its own, and inside a larger transaction the lock is
+    held to its end, so entries chain in the order they commit.
+    """
+    head, middle, tail = _digest_parts(entry)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _APPEND_SQL,
+            [
+                _CHAIN_LOCK_KEY,
+                head,
+                middle,
+                tail,
+                timezone.now(),
+                entry.user_id,
+                entry.username,
+                entry.organisation_id,
+                entry.action,
+                entry.via,
+                entry.patient_id,
+                json.dumps(list(entry.patient_ids)),
+                entry.ip_address,
+                entry.user_agent,
+                entry.path,
+            ],
+        )
+        entry.pk, entry.at, entry.previous_hash, entry.entry_hash = cursor.fetchone()
+    entry._state.adding = False
+    entry._state.db = connection.alias
     return entry
 
 

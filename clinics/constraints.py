@@ -56,3 +56,17 @@ class PostgresExclusionConstraint(ExclusionConstraint):
             # checked here; Django's own CheckConstraint skips in the same way, and the
             # database still enforces the constraint on save.
             return
+
+
+def postgres_sql(sql: str) -> Any:
+    """A RunPython function that runs `sql` on PostgreSQL and does nothing elsewhere (SQLite).
+
+    For migrations that add what only PostgreSQL has (triggers, functions, GIN indexes); pass
+    `params=None` so a `%` in the SQL is not taken for a placeholder.
+    """
+
+    def run(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(sql, params=None)
+
+    return run

@@ -6,6 +6,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from clinics.constraints import postgres_sql
+
 # The access log refuses UPDATE and DELETE in the database itself, not only in Python, so
 # neither a bug nor someone at a SQL prompt rewrites it quietly; the GIN index answers "every
 # entry that read this patient" from the ids each entry holds. PostgreSQL only: SQLite is for
@@ -28,14 +30,6 @@ DROP INDEX IF EXISTS clinics_accesslog_patient_ids_gin;
 DROP TRIGGER IF EXISTS clinics_accesslog_append_only ON clinics_accesslogentry;
 DROP FUNCTION IF EXISTS clinics_accesslog_refuse_change();
 """
-
-
-def _on_postgres(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql, params=None)
-
-    return run
 
 
 class Migration(migrations.Migration):
@@ -495,6 +489,6 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(
-            _on_postgres(APPEND_ONLY_SQL), _on_postgres(DROP_APPEND_ONLY_SQL), elidable=False
+            postgres_sql(APPEND_ONLY_SQL), postgres_sql(DROP_APPEND_ONLY_SQL), elidable=False
         ),
     ]

@@ -188,8 +188,9 @@ def test_patient_list_queries_do_not_grow_with_rows(client, django_assert_max_nu
     PatientFactory.create_batch(rows, organisation=organisation)
     client.force_login(staff_user(organisation))
 
-    # Seven for the page, three for its one access log entry (lock, last hash, insert).
-    with django_assert_max_num_queries(10):
+    # Seven for the page, and its one access log entry (one statement on PostgreSQL, two on
+    # SQLite, which has no advisory lock to take).
+    with django_assert_max_num_queries(9):
         response = client.get(admin_url("patient"))
 
     assert response.status_code == 200

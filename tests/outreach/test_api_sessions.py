@@ -351,8 +351,9 @@ def test_the_day_costs_the_same_queries_for_few_or_many_bookings(
 ):
     _fill(today_session, service, count)
 
-    # Three of them write the day's one access log entry (lock, last hash, insert).
-    with django_assert_max_num_queries(13):
+    # The day's one access log entry, naming everyone shown, is one of them on PostgreSQL
+    # (two on SQLite): 9 and 10 whatever the number of bookings.
+    with django_assert_max_num_queries(10):
         response = nurse_client.get(_url(today_session, "day"))
 
     assert response.status_code == 200
