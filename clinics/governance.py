@@ -196,6 +196,8 @@ class AccessLogEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(via__in=AccessVia.values), name="accesslogentry_via_valid"
             ),
+            # The chain cannot fork: each entry has one successor at most, whatever writes it.
+            models.UniqueConstraint(fields=["previous_hash"], name="accesslogentry_one_successor"),
         ]
         indexes = [
             models.Index(fields=["patient", "-id"]),

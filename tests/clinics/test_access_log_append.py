@@ -5,7 +5,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
@@ -136,3 +136,18 @@ def test_a_nul_character_in_the_request_is_dropped_not_a_failure(nurse):
     stored = AccessLogEntry.objects.get(pk=entry.pk)
     assert (stored.user_agent, stored.path) == ("BadAgent", "/p/x")
     assert verify_chain().intact
+
+
+def test_the_database_refuses_a_fork_in_the_chain(nurse):
+    """Two entries chained onto one predecessor would hide which came first: never stored."""
+    first = record_patient_access(nurse.user, factories.PatientFactory(), action="view", via="api")
+    fork = AccessLogEntry(
+        at=first.at,
+        action=Action.VIEW,
+        via=AccessLogEntry.Via.API,
+        patient_ids=[first.patient_id],
+        previous_hash=first.previous_hash,
+    )
+    fork.entry_hash = entry_digest(fork)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fork.save(force_insert=True)
