@@ -24,6 +24,7 @@ from clinics.api.serializers import (
 )
 from clinics.models import ServiceType
 from clinics.permissions import (
+    hide_sensitive,
     mobile_units_for,
     organisations_for,
     staff_directory_for,
@@ -86,14 +87,21 @@ class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ServiceTypeViewSet(viewsets.ReadOnlyModelViewSet):
-    """The service catalogue, shared by every organisation; kept in the admin."""
+    """The service catalogue, shared by every organisation; kept in the admin.
+
+    Sensitive services are listed only to staff who may use them, as everywhere else.
+    """
 
     serializer_class = ServiceTypeSerializer
-    queryset = ServiceType.objects.filter(is_active=True)
     pagination_class = CataloguePagination
     filterset_fields = ["sensitive", "requires_competency", "requires_cervix"]
     ordering_fields = ["name", "code", "default_duration_minutes"]
     ordering = ["name"]
+
+    def get_queryset(self) -> QuerySet:
+        return hide_sensitive(
+            ServiceType.objects.filter(is_active=True), self.request.user, "sensitive"
+        )
 
 
 @_writes_documented("venue", VenueSerializer)

@@ -281,3 +281,18 @@ def test_a_coordinator_finds_a_sensitive_services_slots(coordinator_client, clin
     assert one.status_code == search.status_code == 200
     assert one.json()
     assert search.json()
+
+
+# --- The catalogue ------------------------------------------------------------------------------
+
+
+def test_the_catalogue_lists_a_sensitive_service_only_to_staff_who_may_use_it(
+    nurse_client, coordinator_client, service, screening
+):
+    listed = nurse_client.get("/api/v1/service-types/").json()["results"]
+    assert screening.pk not in [row["id"] for row in listed]
+    assert service.pk in [row["id"] for row in listed]
+    assert nurse_client.get(f"/api/v1/service-types/{screening.pk}/").status_code == 404
+    listed = coordinator_client.get("/api/v1/service-types/").json()["results"]
+    assert screening.pk in [row["id"] for row in listed]
+    assert coordinator_client.get(f"/api/v1/service-types/{screening.pk}/").status_code == 200
