@@ -20,11 +20,15 @@ def the_one_entry() -> AccessLogEntry:
 
 
 def log_inserts(queries: Any) -> int:
-    """How many access log entries a CaptureQueriesContext saw being inserted."""
+    """How many access log entries a CaptureQueriesContext saw being appended.
+
+    An INSERT on SQLite; on PostgreSQL a call of the append function (migration clinics 0007).
+    """
     return sum(
         1
         for query in queries.captured_queries
         if query["sql"].startswith('INSERT INTO "clinics_accesslogentry"')
+        or "FROM clinics_accesslog_append(" in query["sql"]
     )
 
 
