@@ -168,11 +168,12 @@ def record_patient_access(
         return _append_in_database(entry)
     # No savepoint: inside a larger transaction a failed append must fail it all anyway.
     with transaction.atomic(savepoint=False):
-        # Read under the lock (SQLite's write lock, taken by the first write of the
-        # transaction, is not held yet: development only), then chain onto it.
+        # SQLite (development only) takes its write lock at the INSERT, after this read: two
+        # processes could read the same head, and the unique previous_hash refuses the second.
         last = AccessLogEntry.objects.order_by("-id").values_list("entry_hash", "at").first()
         entry.previous_hash, previous_at = last or (GENESIS_HASH, None)
-        entry.at = max(timezone.now(), previous_at) if previous_at else timezone.now()
+        now = timezone.now()
+        entry.at = max(now, previous_at) if previous_at else now
         entry.entry_hash = entry_digest(entry)
         entry.save(force_insert=True)
     return entry
