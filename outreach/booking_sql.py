@@ -15,13 +15,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from math import ceil
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Model
 
 from clinics.models import Patient, Venue
-from outreach.models import Booking, OutreachSession
+from outreach.models import Booking, MessageTemplate, OutreachSession
+
+M = TypeVar("M", bound=Model)
 
 
 def _table(model: type[Model]) -> str:
@@ -103,25 +105,39 @@ def lock_session(pk: Any, fields: Sequence[str], service_id: int) -> OutreachSes
     return session
 
 
-_PATIENT_FIELDS = list(Patient._meta.concrete_fields)
-_PATIENT_DATETIMES = {f for f in _PATIENT_FIELDS if f.get_internal_type() == "DateTimeField"}
+def _columns(model: type[Model]) -> str:
+    """Every concrete column of `model`, in the order `_read_one` takes them."""
+    return ", ".join(
+        connection.ops.quote_name(field.column) for field in model._meta.concrete_fields
+    )
+
+
+def _read_one(model: type[M], sql: str, params: Sequence[Any]) -> M | None:
+    """The row `sql` selects (every column, as `_columns` lists them) as a `model`, or None.
+
+    Made as the ORM makes it: datetimes aware, booleans bools (SQLite hands back 0 and 1).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    fields = model._meta.concrete_fields
+    values = []
+    for field, value in zip(fields, row, strict=True):
+        kind = field.get_internal_type()
+        if value is not None and kind == "DateTimeField":
+            value = aware(value)
+        elif value is not None and kind == "BooleanField":
+            value = bool(value)
+        values.append(value)
+    return model.from_db(connection.alias, [field.attname for field in fields], values)
 
 
 def lock_patient(pk: Any) -> Patient | None:
     """The patient `pk`, every field read, locked; None if there is no such patient."""
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in _PATIENT_FIELDS)
-    table = _table(Patient)
-    sql = f"SELECT {columns} FROM {table} WHERE id = %s{_for_update()}"  # noqa: S608  # nosec B608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = [
-        aware(value) if value is not None and field in _PATIENT_DATETIMES else value
-        for field, value in zip(_PATIENT_FIELDS, row, strict=True)
-    ]
-    return Patient.from_db(connection.alias, [field.attname for field in _PATIENT_FIELDS], values)
+    sql = f"SELECT {_columns(Patient)} FROM {_table(Patient)} WHERE id = %s{_for_update()}"  # noqa: S608  # nosec B608
+    return _read_one(Patient, sql, [pk])
 
 
 def appointment_seconds(session_ids: Sequence[int]) -> dict[int, float]:
@@ -191,9 +207,62 @@ def patient_clashes(
         return [row[0] for row in cursor.fetchall()]
 
 
+def active_template(purpose: str, channel: str, *, discreet: bool) -> MessageTemplate | None:
+    """The active template for a purpose, channel and discretion; None if there is none.
+
+    A constraint allows one at most. Every booking reads it for its reminders' wording while
+    it holds the session's lock.
+    """
+    purpose_, channel_, discreet_, active = (
+        _column(MessageTemplate, name) for name in ("purpose", "channel", "discreet", "is_active")
+    )
+    sql = (
+        f"SELECT {_columns(MessageTemplate)} FROM {_table(MessageTemplate)}"  # noqa: S608  # nosec B608
+        f" WHERE {purpose_} = %s AND {channel_} = %s AND {discreet_} = %s AND {active} = %s"
+    )
+    return _read_one(MessageTemplate, sql, [purpose, channel, discreet, True])
+
+
 def units_from_seconds(seconds: float, slot_minutes: int) -> int:
     """Whole slots taken by `seconds` of bookings (a part slot counts as a slot).
 
     Rounded to the millisecond first: SQLite's day fractions are not exact.
     """
     return ceil(round(seconds, 3) / timedelta(minutes=slot_minutes).total_seconds() - 1e-9)
+
+
+def insert_rows(objs: Sequence[Model]) -> None:
+    """Insert new rows of one model in one statement and set their ids, as `bulk_create` does.
+
+    Each field's value is what the ORM would write (`pre_save`, then `get_db_prep_save`), so
+    defaults and `auto_now` apply; like `bulk_create`, no `save()` runs and no signal is sent.
+    A database that cannot return the ids of a multi-row insert gets `bulk_create` itself.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    if not connection.features.can_return_rows_from_bulk_insert:
+        model._default_manager.bulk_create(objs)
+        return
+    meta = model._meta
+    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    row = f"({_placeholders(fields)})"
+    sql = (
+        f"INSERT INTO {_table(model)} ({columns})"  # noqa: S608  # nosec B608
+        f" VALUES {', '.join([row] * len(objs))}"
+        f" RETURNING {connection.ops.quote_name(meta.pk.column)}"
+    )
+    params = [
+        field.get_db_prep_save(field.pre_save(obj, True), connection)
+        for obj in objs
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [pk for (pk,) in cursor.fetchall()]
+    # Both databases return the rows of a multi-row VALUES insert in the order given.
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias

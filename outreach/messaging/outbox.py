@@ -28,6 +28,7 @@ from django.utils import timezone
 from clinics.domain import move_status
 from clinics.models import ContactPoint, Organisation, Patient
 from clinics.validators import normalise_mobile
+from outreach import booking_sql
 from outreach.messaging import clock
 from outreach.messaging.clock import after_quiet_hours, in_quiet_hours, london_day_bounds
 from outreach.messaging.gateways import Outgoing, TransportError, gateway_for
@@ -111,13 +112,7 @@ def render_for(
     purpose: str, channel: str, *, discreet: bool
 ) -> tuple[MessageTemplate | None, str, str]:
     """The active template for a purpose and channel, else the built-in wording."""
-    template = (
-        MessageTemplate.objects.filter(
-            purpose=purpose, channel=channel, discreet=discreet, is_active=True
-        )
-        .order_by("-updated_at")
-        .first()
-    )
+    template = booking_sql.active_template(purpose, channel, discreet=discreet)
     if template is not None:
         return template, template.subject, template.body
     subject, body = DEFAULTS[(purpose, discreet)]
@@ -279,12 +274,17 @@ def queue_messages(
             row.idempotency_key: row for row in Message.objects.filter(idempotency_key__in=keys)
         }
     new = [message for message in messages if message.idempotency_key not in existing]
-    if new:
+    if new and new_keys:
+        # No savepoint either: nothing can clash, and a failure here is a bug that must undo
+        # the caller's whole transaction.
+        booking_sql.insert_rows(new)
+    elif new:
         try:
             with transaction.atomic():
-                Message.objects.bulk_create(new)
+                booking_sql.insert_rows(new)
         except IntegrityError:
             return [_save_one(message, now) for message in messages]
+    if new:
         for message in new:
             _enqueue_if_due(message, now)
     return [existing.get(message.idempotency_key, message) for message in messages]
