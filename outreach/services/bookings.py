@@ -24,11 +24,10 @@ from outreach.services.common import busy_conflict, conflict_from, is_deadlock
 
 
 def _save_new(booking: Booking, *, by: Any, reason: str) -> Booking:
-    """Insert a booking; callers hold a transaction that a refusal rolls back whole."""
-    booking._history_user = by
-    booking._change_reason = reason
+    """Insert a booking and its history row; callers hold a transaction that a refusal rolls
+    back whole."""
     try:
-        booking.save()
+        booking_sql.insert_with_history(booking, user=by, reason=reason)
     except IntegrityError as error:
         raise conflict_from(error) from error
     except OperationalError as error:

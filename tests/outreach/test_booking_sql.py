@@ -2,11 +2,13 @@
 
 import pytest
 from django.db import connection
+from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
+from simple_history.models import HistoricalRecords
 
 from clinics.models import ContactPoint
 from outreach import booking_sql
-from outreach.models import Message, MessageTemplate
+from outreach.models import Booking, Message, MessageTemplate
 from tests import factories
 from tests.factories import BASE_TIME
 
@@ -84,3 +86,53 @@ def test_no_active_template_is_none():
         booking_sql.active_template(Purpose.REMINDER, ContactPoint.Channel.SMS, discreet=False)
         is None
     )
+
+
+def test_a_booking_inserted_by_hand_has_the_history_its_save_would_make(
+    session, patient, service, nurse
+):
+    user = nurse.user
+    saved = factories.BookingFactory.build(
+        session=session, patient=patient, service_type=service, booked_by=user
+    )
+    saved._history_user, saved._change_reason = user, "Booked"
+    saved.save()
+    other = factories.PatientFactory(organisation=patient.organisation)
+    by_hand = factories.BookingFactory.build(
+        session=session,
+        patient=other,
+        service_type=service,
+        booked_by=user,
+        starts_at=saved.ends_at,
+        ends_at=saved.ends_at + (saved.ends_at - saved.starts_at),
+    )
+
+    booking_sql.insert_with_history(by_hand, user=user, reason="Booked")
+
+    stored = Booking.objects.get(pk=by_hand.pk)
+    assert stored.created_at == by_hand.created_at
+    assert stored.updated_at is not None
+    ignored = {"id", "history_id", "history_date", "patient_id", "starts_at", "ends_at"}
+    ignored |= {"created_at", "idempotency_key"}
+
+    def row(booking):
+        (entry,) = booking.history.all()
+        return {
+            field.attname: getattr(entry, field.attname)
+            for field in entry._meta.concrete_fields
+            if field.attname not in ignored
+        }
+
+    assert row(stored) == row(saved)
+    (entry,) = stored.history.all()
+    assert entry.id == stored.pk
+    assert entry.history_type == "+"
+    assert entry.history_user == user
+    assert entry.history_change_reason == "Booked"
+
+
+def test_a_booking_has_no_save_receiver_but_its_history():
+    # `insert_with_history` sends no save signals: a new receiver must be called from there.
+    assert not pre_save.has_listeners(Booking)
+    receivers = list(post_save._live_receivers(Booking)[0])
+    assert [type(receiver.__self__) for receiver in receivers] == [HistoricalRecords]
