@@ -18,6 +18,7 @@ from clinics.api.common import (
     error_responses,
     history_response_data,
     organisation_of,
+    represent,
     validated_input,
 )
 from clinics.api.pagination import LargeListPagination
@@ -355,13 +356,13 @@ class BookingViewSet(
             # Name every unknown id, as a check before the service would have.
             raise serializer.unknown_ids() from None
         return Response(
-            s.BookingSerializer(booking).data,
+            represent(s.BookingSerializer, booking),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
     def _out(self, booking: Booking, code: int = status.HTTP_200_OK) -> Response:
         return Response(
-            s.BookingSerializer(self.get_queryset().get(pk=booking.pk)).data, status=code
+            represent(s.BookingSerializer, self.get_queryset().get(pk=booking.pk)), status=code
         )
 
     @extend_schema(request=None, responses={200: s.BookingSerializer, **ERRORS})
