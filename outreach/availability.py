@@ -173,9 +173,13 @@ def _with_room(plans: list[_Plan]) -> list[_Plan]:
 
 
 def _slots_in_window(
-    plan: _Plan, by_lane: LaneBookings, start: datetime, end: datetime
+    plan: _Plan, by_lane: LaneBookings, start: datetime, end: datetime, limit: int | None = None
 ) -> list[Slot]:
-    """The plan's free slots that start within [start, end)."""
+    """The plan's free slots that start within [start, end), the first `limit` of them if given.
+
+    Each session's slots come earliest first, so no answer needs more than `limit` of one
+    session's.
+    """
     session = plan.session
     step = timedelta(minutes=session.slot_minutes)
     # The first grid point at or after both the window start and the earliest bookable time.
@@ -188,6 +192,8 @@ def _slots_in_window(
         free = free_lanes(by_lane, plan.lanes, starts_at, starts_at + plan.span)
         if free:
             result.append(Slot(session.pk, starts_at, starts_at + plan.span, free[0], len(free)))
+            if limit is not None and len(result) >= limit:
+                break
         starts_at += step
     return result
 
@@ -250,9 +256,12 @@ def free_slots(
             bookings = _lane_bookings(
                 [plan.session.pk for plan in active], window_start, window_end + longest
             )
+            wanted = None if limit is None else limit - len(slots)
             for plan in active:
                 slots.extend(
-                    _slots_in_window(plan, bookings[plan.session.pk], window_start, window_end)
+                    _slots_in_window(
+                        plan, bookings[plan.session.pk], window_start, window_end, wanted
+                    )
                 )
         if limit is not None and len(slots) >= limit:
             break
