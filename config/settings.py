@@ -125,6 +125,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = _conn_max_age
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The statements every booking runs (outreach/booking_sql.py) are prepared once per database
+# connection on PostgreSQL, so the server plans them once instead of on every request. Turn
+# this off behind a connection pooler in transaction mode that cannot keep prepared statements
+# (PgBouncer before 1.21, or without max_prepared_statements).
+OUTREACH_PREPARED_STATEMENTS = env.bool("OUTREACH_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ----------------------------------------------------------------

@@ -12,21 +12,55 @@ What they read is what the ORM versions read: the rules that use it (`availabili
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime, timedelta
 from math import ceil
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
 from django.utils import timezone
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
-from clinics.models import Patient, Venue
+from clinics.models import ContactPoint, Patient, Venue
 from outreach.models import Booking, MessageTemplate, OutreachSession
 
 M = TypeVar("M", bound=Model)
+
+
+def _cursor() -> CursorWrapper:
+    """A cursor for these statements: on PostgreSQL, one that prepares each statement.
+
+    PostgreSQL then parses and plans a statement once per connection (the connection is kept
+    for `CONN_MAX_AGE`) instead of on every booking; psycopg keeps the prepared statements
+    by their text. The cursor binds parameters on the server, as preparing needs, and goes
+    through Django's wrappers, so query capture and execute wrappers see its statements.
+    `OUTREACH_PREPARED_STATEMENTS` turns this off (behind a pooler that cannot keep them).
+    """
+    if connection.vendor != "postgresql" or not settings.OUTREACH_PREPARED_STATEMENTS:
+        return connection.cursor()
+    from outreach.prepared import prepared_cursor
+
+    return prepared_cursor(connection)
+
+
+_STATEMENTS: dict[tuple[Hashable, ...], Any] = {}
+
+
+def _statement(key: tuple[Hashable, ...], build: Callable[[], Any]) -> Any:
+    """What `build()` makes for `key` on this database: each statement's text is built once.
+
+    The text depends on the database only (its quoting, its row locks), so it is kept by the
+    vendor and `key`; building it costs more than running it.
+    """
+    key = (connection.vendor, *key)
+    try:
+        return _STATEMENTS[key]
+    except KeyError:
+        made = _STATEMENTS[key] = build()
+        return made
 
 
 def _table(model: type[Model]) -> str:
@@ -72,15 +106,10 @@ def _seconds(start: str, end: str) -> str:
 _ACTIVE = tuple(Booking.ACTIVE_STATUSES)
 
 
-def lock_session(pk: Any, fields: Sequence[str], service_id: int) -> OutreachSession | None:
-    """The session `pk`, locked, with `fields`, its venue's name and whether it offers the service.
-
-    `offers_service` is set on the returned session; None if there is no such session.
-    """
+def _lock_session_sql(fields: Sequence[str]) -> tuple[str, list[str]]:
     # In the model's field order, the order `from_db` takes values in.
     wanted = {OutreachSession._meta.get_field("id" if name == "pk" else name) for name in fields}
     chosen = [field for field in OutreachSession._meta.concrete_fields if field in wanted]
-    attnames = [field.attname for field in chosen]
     session_table, venue_table = _table(OutreachSession), _table(Venue)
     through = OutreachSession.services.through
     columns = ", ".join(f"s.{connection.ops.quote_name(field.column)}" for field in chosen)
@@ -92,7 +121,16 @@ def lock_session(pk: Any, fields: Sequence[str], service_id: int) -> OutreachSes
         f" ON v.id = s.{_column(OutreachSession, 'venue')}"
         f" WHERE s.id = %s{_for_update('s')}"
     )
-    with connection.cursor() as cursor:
+    return sql, [field.attname for field in chosen]
+
+
+def lock_session(pk: Any, fields: Sequence[str], service_id: int) -> OutreachSession | None:
+    """The session `pk`, locked, with `fields`, its venue's name and whether it offers the service.
+
+    `offers_service` is set on the returned session; None if there is no such session.
+    """
+    sql, attnames = _statement(("lock_session", tuple(fields)), lambda: _lock_session_sql(fields))
+    with _cursor() as cursor:
         cursor.execute(sql, [service_id, pk])
         row = cursor.fetchone()
     if row is None:
@@ -115,48 +153,79 @@ def _columns(model: type[Model]) -> str:
     )
 
 
-def _read_one(model: type[M], sql: str, params: Sequence[Any]) -> M | None:
-    """The row `sql` selects (every column, as `_columns` lists them) as a `model`, or None.
+def _read_all(model: type[M], sql: str, params: Sequence[Any]) -> list[M]:
+    """The rows `sql` selects (every column, as `_columns` lists them) as `model`s.
 
-    Made as the ORM makes it: datetimes aware, booleans bools (SQLite hands back 0 and 1).
+    Made as the ORM makes them: datetimes aware, booleans bools (SQLite hands back 0 and 1).
     """
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
+        rows = cursor.fetchall()
     fields = model._meta.concrete_fields
-    values = []
-    for field, value in zip(fields, row, strict=True):
-        kind = field.get_internal_type()
-        if value is not None and kind == "DateTimeField":
-            value = aware(value)
-        elif value is not None and kind == "BooleanField":
-            value = bool(value)
-        values.append(value)
-    return model.from_db(connection.alias, [field.attname for field in fields], values)
+    attnames = [field.attname for field in fields]
+    kinds = [field.get_internal_type() for field in fields]
+    made = []
+    for row in rows:
+        values = list(row)
+        for index, kind in enumerate(kinds):
+            value = values[index]
+            if value is not None and kind == "DateTimeField":
+                values[index] = aware(value)
+            elif value is not None and kind == "BooleanField":
+                values[index] = bool(value)
+        made.append(model.from_db(connection.alias, attnames, values))
+    return made
+
+
+def _read_one(model: type[M], sql: str, params: Sequence[Any]) -> M | None:
+    """The row `sql` selects, as `_read_all` makes it, or None."""
+    found = _read_all(model, sql, params)
+    return found[0] if found else None
 
 
 def lock_patient(pk: Any) -> Patient | None:
     """The patient `pk`, every field read, locked; None if there is no such patient."""
-    sql = f"SELECT {_columns(Patient)} FROM {_table(Patient)} WHERE id = %s{_for_update()}"  # noqa: S608  # nosec B608
+    sql = _statement(
+        ("lock_patient",),
+        lambda: f"SELECT {_columns(Patient)} FROM {_table(Patient)} WHERE id = %s{_for_update()}",  # noqa: S608  # nosec B608
+    )
     return _read_one(Patient, sql, [pk])
+
+
+def contact_points(patient_id: int) -> list[ContactPoint]:
+    """The patient's contact points, in the model's order: the reminders' addresses."""
+
+    def build() -> str:
+        patient, preferred, channel = (
+            _column(ContactPoint, name) for name in ("patient", "is_preferred", "channel")
+        )
+        return (
+            f"SELECT {_columns(ContactPoint)} FROM {_table(ContactPoint)}"  # noqa: S608  # nosec B608
+            f" WHERE {patient} = %s ORDER BY {preferred} DESC, {channel}, id"
+        )
+
+    return _read_all(ContactPoint, _statement(("contact_points",), build), [patient_id])
 
 
 def appointment_seconds(session_ids: Sequence[int]) -> dict[int, float]:
     """Seconds booked ahead in each session by its active bookings (walk-ins not counted)."""
     if not session_ids:
         return {}
-    table = _table(Booking)
-    session, status, source = (_column(Booking, name) for name in ("session", "status", "source"))
-    span = _seconds(_column(Booking, "starts_at"), _column(Booking, "ends_at"))
-    sql = (
-        f"SELECT {session}, SUM({span}) FROM {table}"  # noqa: S608  # nosec B608
-        f" WHERE {session} IN ({_placeholders(session_ids)})"
-        f" AND {status} IN ({_placeholders(_ACTIVE)}) AND {source} <> %s"
-        f" GROUP BY {session}"
-    )
-    with connection.cursor() as cursor:
+
+    def build() -> str:
+        session, status, source = (
+            _column(Booking, name) for name in ("session", "status", "source")
+        )
+        span = _seconds(_column(Booking, "starts_at"), _column(Booking, "ends_at"))
+        return (
+            f"SELECT {session}, SUM({span}) FROM {_table(Booking)}"  # noqa: S608  # nosec B608
+            f" WHERE {session} IN ({_placeholders(session_ids)})"
+            f" AND {status} IN ({_placeholders(_ACTIVE)}) AND {source} <> %s"
+            f" GROUP BY {session}"
+        )
+
+    sql = _statement(("appointment_seconds", len(session_ids)), build)
+    with _cursor() as cursor:
         cursor.execute(sql, [*session_ids, *_ACTIVE, Booking.Source.WALK_IN])
         return {session_id: float(seconds) for session_id, seconds in cursor.fetchall()}
 
@@ -170,16 +239,20 @@ def lane_bookings(
     )
     if not session_ids:
         return found
-    session, status, lane, starts_at, ends_at = (
-        _column(Booking, name) for name in ("session", "status", "lane", "starts_at", "ends_at")
-    )
-    sql = (
-        f"SELECT {session}, {lane}, {starts_at}, {ends_at} FROM {_table(Booking)}"  # noqa: S608  # nosec B608
-        f" WHERE {session} IN ({_placeholders(session_ids)})"
-        f" AND {status} IN ({_placeholders(_ACTIVE)}) AND {lane} IS NOT NULL"
-        f" AND {starts_at} < %s AND {ends_at} > %s"
-    )
-    with connection.cursor() as cursor:
+
+    def build() -> str:
+        session, status, lane, starts_at, ends_at = (
+            _column(Booking, name) for name in ("session", "status", "lane", "starts_at", "ends_at")
+        )
+        return (
+            f"SELECT {session}, {lane}, {starts_at}, {ends_at} FROM {_table(Booking)}"  # noqa: S608  # nosec B608
+            f" WHERE {session} IN ({_placeholders(session_ids)})"
+            f" AND {status} IN ({_placeholders(_ACTIVE)}) AND {lane} IS NOT NULL"
+            f" AND {starts_at} < %s AND {ends_at} > %s"
+        )
+
+    sql = _statement(("lane_bookings", len(session_ids)), build)
+    with _cursor() as cursor:
         cursor.execute(sql, [*session_ids, *_ACTIVE, db_datetime(end), db_datetime(start)])
         rows = cursor.fetchall()
     for session_id, lane_number, booked_from, booked_to in rows:
@@ -195,17 +268,23 @@ def patient_clashes(
     Any active booking in the same session, or a booked or arrived one overlapping the time:
     the checks the exclusion constraints make.
     """
-    patient, session, status = (_column(Booking, name) for name in ("patient", "session", "status"))
-    start, end = _column(Booking, "starts_at"), _column(Booking, "ends_at")
     live = (Booking.Status.BOOKED, Booking.Status.ARRIVED)
-    sql = (
-        f"SELECT {session} FROM {_table(Booking)}"  # noqa: S608  # nosec B608
-        f" WHERE {patient} = %s AND {status} IN ({_placeholders(_ACTIVE)})"
-        f" AND ({session} = %s OR ({status} IN ({_placeholders(live)})"
-        f" AND {start} < %s AND {end} > %s)) LIMIT 2"
-    )
+
+    def build() -> str:
+        patient, session, status = (
+            _column(Booking, name) for name in ("patient", "session", "status")
+        )
+        start, end = _column(Booking, "starts_at"), _column(Booking, "ends_at")
+        return (
+            f"SELECT {session} FROM {_table(Booking)}"  # noqa: S608  # nosec B608
+            f" WHERE {patient} = %s AND {status} IN ({_placeholders(_ACTIVE)})"
+            f" AND ({session} = %s OR ({status} IN ({_placeholders(live)})"
+            f" AND {start} < %s AND {end} > %s)) LIMIT 2"
+        )
+
+    sql = _statement(("patient_clashes",), build)
     params = [patient_id, *_ACTIVE, session_id, *live, db_datetime(ends_at), db_datetime(starts_at)]
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
@@ -216,13 +295,18 @@ def active_template(purpose: str, channel: str, *, discreet: bool) -> MessageTem
     A constraint allows one at most. Every booking reads it for its reminders' wording while
     it holds the session's lock.
     """
-    purpose_, channel_, discreet_, active = (
-        _column(MessageTemplate, name) for name in ("purpose", "channel", "discreet", "is_active")
-    )
-    sql = (
-        f"SELECT {_columns(MessageTemplate)} FROM {_table(MessageTemplate)}"  # noqa: S608  # nosec B608
-        f" WHERE {purpose_} = %s AND {channel_} = %s AND {discreet_} = %s AND {active} = %s"
-    )
+
+    def build() -> str:
+        purpose_, channel_, discreet_, active = (
+            _column(MessageTemplate, name)
+            for name in ("purpose", "channel", "discreet", "is_active")
+        )
+        return (
+            f"SELECT {_columns(MessageTemplate)} FROM {_table(MessageTemplate)}"  # noqa: S608  # nosec B608
+            f" WHERE {purpose_} = %s AND {channel_} = %s AND {discreet_} = %s AND {active} = %s"
+        )
+
+    sql = _statement(("active_template",), build)
     return _read_one(MessageTemplate, sql, [purpose, channel, discreet, True])
 
 
@@ -249,19 +333,23 @@ def insert_rows(objs: Sequence[Model]) -> None:
         return
     meta = model._meta
     fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    row = f"({_placeholders(fields)})"
-    sql = (
-        f"INSERT INTO {_table(model)} ({columns})"  # noqa: S608  # nosec B608
-        f" VALUES {', '.join([row] * len(objs))}"
-        f" RETURNING {connection.ops.quote_name(meta.pk.column)}"
-    )
+
+    def build() -> str:
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        row = f"({_placeholders(fields)})"
+        return (
+            f"INSERT INTO {_table(model)} ({columns})"  # noqa: S608  # nosec B608
+            f" VALUES {', '.join([row] * len(objs))}"
+            f" RETURNING {connection.ops.quote_name(meta.pk.column)}"
+        )
+
+    sql = _statement(("insert", meta.label, len(objs)), build)
     params = [
         field.get_db_prep_save(field.pre_save(obj, True), connection)
         for obj in objs
         for field in fields
     ]
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, params)
         ids = [pk for (pk,) in cursor.fetchall()]
     # Both databases return the rows of a multi-row VALUES insert in the order given.
@@ -271,19 +359,71 @@ def insert_rows(objs: Sequence[Model]) -> None:
         obj._state.db = connection.alias
 
 
+_HISTORY_FIELDS = ("history_date", "history_change_reason", "history_type", "history_user")
+
+
+def _insert_both_sql(model: type[Model], history_model: type[Model]) -> tuple[str, list[Any]]:
+    meta, history_meta = model._meta, history_model._meta
+    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
+    tracked = history_model.tracked_fields  # type: ignore[attr-defined]
+    extra = [history_meta.get_field(name) for name in _HISTORY_FIELDS]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    copied = ", ".join(f"new.{quote(field.column)}" for field in tracked)
+    history_columns = [history_meta.get_field(field.attname).column for field in tracked]
+    history_columns += [field.column for field in extra]
+    returned = quote(history_meta.get_field(meta.pk.attname).column)
+    sql = (
+        f"WITH new AS (INSERT INTO {_table(model)} ({columns})"  # noqa: S608  # nosec B608
+        f" VALUES ({_placeholders(fields)})"
+        f" RETURNING {', '.join(quote(field.column) for field in tracked)})"
+        f" INSERT INTO {_table(history_model)} ({', '.join(map(quote, history_columns))})"
+        f" SELECT {copied}, {_placeholders(extra)} FROM new RETURNING {returned}"
+    )
+    return sql, [fields, extra]
+
+
+def _insert_both(
+    obj: Model, history_model: type[Model], *, history_date: datetime, user: Any, reason: str
+) -> None:
+    """The row and its history row in one statement (PostgreSQL's data-modifying WITH)."""
+    model = type(obj)
+    sql, (fields, extra) = _statement(
+        ("insert_both", model._meta.label), lambda: _insert_both_sql(model, history_model)
+    )
+    params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    user_id = getattr(user, "pk", user)
+    for field, value in zip(extra, (history_date, reason, "+", user_id), strict=True):
+        params.append(field.get_db_prep_save(value, connection))
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        (obj.pk,) = cursor.fetchone()
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
 def insert_with_history(obj: Model, *, user: Any, reason: str) -> None:
     """Insert a new `obj` and its simple-history "created" row, as `obj.save()` would.
 
-    Two statements instead of the save's model machinery: the row, then the history row
-    `HistoricalRecords.create_historical_record` would make (the same tracked fields, date,
-    user and reason, and its two signals). It sends no `pre_save` or `post_save`, so it is only
-    for models whose only `post_save` receiver is their history (a test holds booking to that).
+    The row, then the history row `HistoricalRecords.create_historical_record` would make
+    (the same tracked fields, date, user and reason, and its two signals), without the save's
+    model machinery. On PostgreSQL, when nothing listens to those two signals, both rows go in
+    one statement: the history row is copied from what the insert returns. It sends no
+    `pre_save` or `post_save`, so it is only for models whose only `post_save` receiver is
+    their history (a test holds booking to that).
     """
-    insert_rows([obj])
     if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        insert_rows([obj])
         return
     history_model = obj.history.model  # type: ignore[attr-defined]
     history_date = getattr(obj, "_history_date", None) or timezone.now()
+    if connection.vendor == "postgresql" and not (
+        pre_create_historical_record.has_listeners(history_model)
+        or post_create_historical_record.has_listeners(history_model)
+    ):
+        _insert_both(obj, history_model, history_date=history_date, user=user, reason=reason)
+        return
+    insert_rows([obj])
     history = history_model(
         history_date=history_date,
         history_type="+",

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from clinics.domain import IllegalTransition, move_status
+from outreach import booking_sql
 from outreach.messaging.clock import london
 from outreach.messaging.outbox import (
     choose_contact,
@@ -108,7 +109,7 @@ def schedule_reminders(
     if not due:
         return []
     discreet = booking.service_type.sensitive
-    points = list(booking.patient.contact_points.all())
+    points = booking_sql.contact_points(booking.patient_id)
     point = choose_contact(booking.patient, points=points)
     channel = point.channel if point is not None else "sms"
     template, subject, body = render_for(Purpose.REMINDER, channel, discreet=discreet)

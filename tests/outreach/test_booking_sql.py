@@ -5,6 +5,7 @@ from django.db import connection
 from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 from simple_history.models import HistoricalRecords
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
 from clinics.models import ContactPoint
 from outreach import booking_sql
@@ -131,8 +132,116 @@ def test_a_booking_inserted_by_hand_has_the_history_its_save_would_make(
     assert entry.history_change_reason == "Booked"
 
 
+def _new_booking(session, patient, service, user):
+    return factories.BookingFactory.build(
+        session=session, patient=patient, service_type=service, booked_by=user
+    )
+
+
+@pytest.mark.postgres
+def test_a_booking_and_its_history_row_are_one_statement_on_postgresql(
+    session, patient, service, nurse
+):
+    booking = _new_booking(session, patient, service, nurse.user)
+
+    with CaptureQueriesContext(connection) as captured:
+        booking_sql.insert_with_history(booking, user=nurse.user, reason="Booked")
+
+    assert len(captured) == 1
+    (entry,) = Booking.objects.get(pk=booking.pk).history.all()
+    assert (entry.id, entry.history_user, entry.history_change_reason) == (
+        booking.pk,
+        nurse.user,
+        "Booked",
+    )
+    assert entry.starts_at == booking.starts_at
+    assert entry.created_at == booking.created_at
+
+
+def test_history_signal_receivers_see_and_can_change_the_history_row(
+    session, patient, service, nurse
+):
+    seen = []
+
+    def mark(sender, history_instance, **kwargs):
+        history_instance.history_change_reason = "Booked (seen by a receiver)"
+        seen.append(kwargs["instance"])
+
+    def after(sender, history_instance, **kwargs):
+        seen.append(history_instance.pk)
+
+    history_model = Booking.history.model
+    pre_create_historical_record.connect(mark, sender=history_model)
+    post_create_historical_record.connect(after, sender=history_model)
+    try:
+        booking = _new_booking(session, patient, service, nurse.user)
+        booking_sql.insert_with_history(booking, user=nurse.user, reason="Booked")
+    finally:
+        pre_create_historical_record.disconnect(mark, sender=history_model)
+        post_create_historical_record.disconnect(after, sender=history_model)
+
+    (entry,) = Booking.objects.get(pk=booking.pk).history.all()
+    assert entry.history_change_reason == "Booked (seen by a receiver)"
+    assert seen == [booking, entry.pk]
+
+
 def test_a_booking_has_no_save_receiver_but_its_history():
     # `insert_with_history` sends no save signals: a new receiver must be called from there.
     assert not pre_save.has_listeners(Booking)
     receivers = list(post_save._live_receivers(Booking)[0])
     assert [type(receiver.__self__) for receiver in receivers] == [HistoricalRecords]
+
+
+def test_contact_points_are_read_in_the_models_order(patient):
+    email = factories.ContactPointFactory(
+        patient=patient, channel=ContactPoint.Channel.EMAIL, value="sam@example.org"
+    )
+    preferred = factories.ContactPointFactory(patient=patient, is_preferred=True)
+    text = factories.ContactPointFactory(patient=patient, value="+447700900999")
+    factories.ContactPointFactory(patient=factories.PatientFactory())
+
+    found = booking_sql.contact_points(patient.pk)
+
+    assert found == list(patient.contact_points.all())
+    assert found == [preferred, email, text]
+    assert found[0].is_preferred is True
+    assert found[1].is_preferred is False
+    assert found[0].created_at == preferred.created_at
+    assert booking_sql.contact_points(factories.PatientFactory().pk) == []
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+@pytest.mark.postgres
+def test_the_booking_statements_are_prepared_once_on_postgresql(patient, settings):
+    settings.OUTREACH_PREPARED_STATEMENTS = True
+    factories.ContactPointFactory(patient=patient)
+
+    with CaptureQueriesContext(connection) as captured:
+        first = booking_sql.contact_points(patient.pk)
+        again = booking_sql.contact_points(patient.pk)
+
+    # Django's query capture still sees them, and they read what they always read.
+    assert len(captured) == 2
+    assert first == again == list(patient.contact_points.all())
+    prepared = [s for s in _prepared_statements() if s.startswith("SELECT") and "contactpoint" in s]
+    assert len(prepared) == 1
+    assert "$1" in prepared[0]
+    # Django's own statements are not prepared: they bind on the client.
+    list(patient.contact_points.all())
+    assert len([s for s in _prepared_statements() if "contactpoint" in s]) == 1
+
+
+@pytest.mark.postgres
+def test_prepared_statements_can_be_turned_off(patient, settings):
+    settings.OUTREACH_PREPARED_STATEMENTS = False
+    factories.ContactPointFactory(patient=patient)
+    before = _prepared_statements()
+
+    assert booking_sql.contact_points(patient.pk) == list(patient.contact_points.all())
+
+    assert _prepared_statements() == before
