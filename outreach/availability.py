@@ -100,9 +100,34 @@ def _competent_counts(session_ids: list[int], service: ServiceType) -> dict[int,
     return {row["session_id"]: row["n"] for row in rows}
 
 
-def _appointment_units(sessions: dict[int, OutreachSession]) -> dict[int, int]:
+@dataclass(frozen=True)
+class SessionBookings:
+    """What the slot rules ask of one session's active bookings, read once (under its lock).
+
+    Booking reads the whole session in one statement instead of its booked time and then its
+    lane bookings window by window; the answers are the same.
+    """
+
+    session_id: int
+    appointment_seconds: float
+    by_lane: LaneBookings
+
+    def overlapping(self, start: datetime, end: datetime) -> LaneBookings:
+        """The lane bookings overlapping [start, end), as `booking_sql.lane_bookings` has them."""
+        return {
+            lane: [(begins, ends) for begins, ends in held if begins < end and ends > start]
+            for lane, held in self.by_lane.items()
+        }
+
+
+def _appointment_units(
+    sessions: dict[int, OutreachSession], known: SessionBookings | None = None
+) -> dict[int, int]:
     """Slot-units booked ahead in each session (walk-ins do not use the appointment share)."""
-    seconds = booking_sql.appointment_seconds(list(sessions))
+    if known is None:
+        seconds = booking_sql.appointment_seconds(list(sessions))
+    else:
+        seconds = {known.session_id: known.appointment_seconds} if known.appointment_seconds else {}
     return {
         session_id: booking_sql.units_from_seconds(booked, sessions[session_id].slot_minutes)
         for session_id, booked in seconds.items()
@@ -115,10 +140,12 @@ def appointment_units_in(session: OutreachSession) -> int:
 
 
 def _lane_bookings(
-    session_ids: list[int], start: datetime, end: datetime
+    session_ids: list[int], start: datetime, end: datetime, known: SessionBookings | None = None
 ) -> dict[int, LaneBookings]:
     """Active bookings holding a lane and overlapping [start, end), by session and lane."""
-    return booking_sql.lane_bookings(session_ids, start, end)
+    if known is None:
+        return booking_sql.lane_bookings(session_ids, start, end)
+    return {known.session_id: known.overlapping(start, end)}
 
 
 def free_lanes(
@@ -154,7 +181,7 @@ def _plans(sessions: list[OutreachSession], service: ServiceType, now: datetime)
     return plans
 
 
-def _with_room(plans: list[_Plan]) -> list[_Plan]:
+def _with_room(plans: list[_Plan], known: SessionBookings | None = None) -> list[_Plan]:
     """The plans whose session has appointment capacity left for one more booking.
 
     Asked only of the sessions a window reaches, so a month-long search does not add up the
@@ -162,7 +189,7 @@ def _with_room(plans: list[_Plan]) -> list[_Plan]:
     """
     if not plans:
         return []
-    units = _appointment_units({plan.session.pk: plan.session for plan in plans})
+    units = _appointment_units({plan.session.pk: plan.session for plan in plans}, known)
     return [
         plan
         for plan in plans
@@ -206,11 +233,13 @@ def free_slots(
     limit: int | None = None,
     until: datetime | None = None,
     offered: bool = False,
+    known: SessionBookings | None = None,
 ) -> list[Slot]:
     """Bookable slots for `service` in `sessions`, earliest first.
 
     At most `limit` of them, and only slots starting before `until` when it is given.
     `offered=True` says the caller has already checked that every session offers `service`.
+    `known` is the bookings of the one session given, already read.
     """
     candidates = [
         session
@@ -249,12 +278,12 @@ def free_slots(
         unchecked = [plan for plan in reached if plan.session.pk not in checked]
         checked.update(plan.session.pk for plan in unchecked)
         full.update(plan.session.pk for plan in unchecked)
-        full.difference_update(plan.session.pk for plan in _with_room(unchecked))
+        full.difference_update(plan.session.pk for plan in _with_room(unchecked, known))
         active = [plan for plan in reached if plan.session.pk not in full]
         if active:
             longest = max(plan.span for plan in active)
             bookings = _lane_bookings(
-                [plan.session.pk for plan in active], window_start, window_end + longest
+                [plan.session.pk for plan in active], window_start, window_end + longest, known
             )
             wanted = None if limit is None else limit - len(slots)
             for plan in active:
@@ -308,16 +337,24 @@ def search_slots(
 
 
 def slot_at(
-    session: OutreachSession, service: ServiceType, starts_at: datetime, *, now: datetime
+    session: OutreachSession,
+    service: ServiceType,
+    starts_at: datetime,
+    *,
+    now: datetime,
+    known: SessionBookings | None = None,
 ) -> Slot | None:
-    """The free slot of `service` starting exactly at `starts_at`, or None if there is none."""
+    """The free slot of `service` starting exactly at `starts_at`, or None if there is none.
+
+    `known` is the session's bookings, already read.
+    """
     if session.status not in BOOKABLE_SESSION_STATUSES:
         return None
-    plans = _with_room(_plans([session], service, now))
+    plans = _with_room(_plans([session], service, now), known)
     if not plans:
         return None
     plan = plans[0]
-    bookings = _lane_bookings([session.pk], starts_at, starts_at + plan.span)
+    bookings = _lane_bookings([session.pk], starts_at, starts_at + plan.span, known)
     window_end = starts_at + timedelta(microseconds=1)
     found = _slots_in_window(plan, bookings[session.pk], starts_at, window_end)
     return found[0] if found and found[0].starts_at == starts_at else None

@@ -24,6 +24,7 @@ class PreparedCursor(ServerBindingCursor):
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
         kwargs["prepare"] = True
+        kwargs.setdefault("binary", True)
         return super().execute(query, params, **kwargs)
 
 

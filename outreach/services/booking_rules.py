@@ -90,14 +90,18 @@ def choose_slot(
             code="invalid",
             fields={"lane": f"Choose a lane from 1 to {session.lanes}."},
         )
+    if starts_at is None and lane is not None:
+        raise DomainError(
+            "Give the time as well as the lane, or neither for the next free slot.",
+            code="invalid",
+            fields={"starts_at": "Required when a lane is given."},
+        )
     if starts_at is None:
-        if lane is not None:
-            raise DomainError(
-                "Give the time as well as the lane, or neither for the next free slot.",
-                code="invalid",
-                fields={"starts_at": "Required when a lane is given."},
-            )
-        slots = availability.free_slots([session], service, now=now, limit=1, offered=True)
+        # Under the session's lock: its bookings cannot change until the booking commits.
+        known = booking_sql.session_bookings(session.pk)
+        slots = availability.free_slots(
+            [session], service, now=now, limit=1, offered=True, known=known
+        )
         if not slots:
             raise Conflict("There are no free slots left in this session.", code="no_free_slot")
         return slots[0]
@@ -120,13 +124,14 @@ def choose_slot(
             code="too_late",
             fields={"starts_at": "Too soon to book."},
         )
-    slot = availability.slot_at(session, service, starts_at, now=now)
+    known = booking_sql.session_bookings(session.pk)
+    slot = availability.slot_at(session, service, starts_at, now=now, known=known)
     if slot is None:
         raise Conflict("That slot is not free.", code="lane_taken")
     if lane is None:
         return slot
     lanes_free = availability.free_lanes(
-        lanes_in_use(session, starts_at, starts_at + span),
+        known.overlapping(starts_at, starts_at + span),
         session.lanes,
         starts_at,
         starts_at + span,
@@ -134,20 +139,6 @@ def choose_slot(
     if lane not in lanes_free:
         raise Conflict(f"Lane {lane} is not free at that time.", code="lane_taken")
     return availability.Slot(session.pk, starts_at, starts_at + span, lane, len(lanes_free))
-
-
-def lanes_in_use(
-    session: OutreachSession, start: datetime, end: datetime
-) -> availability.LaneBookings:
-    by_lane: availability.LaneBookings = {}
-    rows = (
-        session.bookings.active()
-        .filter(lane__isnull=False, starts_at__lt=end, ends_at__gt=start)
-        .values_list("lane", "starts_at", "ends_at")
-    )
-    for lane, booked_from, booked_to in rows:
-        by_lane.setdefault(lane, []).append((booked_from, booked_to))
-    return by_lane
 
 
 def check_lane_free(booking: Booking, lane: int) -> None:

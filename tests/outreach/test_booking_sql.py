@@ -1,5 +1,7 @@
 """The booking's hand-written statements write and read what the ORM would."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.db.models.signals import post_save, pre_save
@@ -245,3 +247,48 @@ def test_prepared_statements_can_be_turned_off(patient, settings):
     assert booking_sql.contact_points(patient.pk) == list(patient.contact_points.all())
 
     assert _prepared_statements() == before
+
+
+def test_a_sessions_bookings_read_at_once_are_what_the_windowed_reads_find(
+    session, service, organisation
+):
+    start = session.starts_at
+    minutes = timedelta(minutes=15)
+
+    def book(offset, lane=1, **extra):
+        return factories.BookingFactory(
+            session=session,
+            patient=factories.PatientFactory(organisation=organisation),
+            service_type=service,
+            starts_at=start + offset * minutes,
+            ends_at=start + (offset + 1) * minutes,
+            lane=lane,
+            **extra,
+        )
+
+    book(0)
+    book(0, lane=2)
+    book(3, lane=2)
+    book(5, status=Booking.Status.CANCELLED, cancelled_by=Booking.CancelledBy.PATIENT)
+    walk_in = {"status": Booking.Status.ARRIVED, "arrived_at": start, "source": "walk_in"}
+    book(6, lane=None, **walk_in)
+    factories.BookingFactory()  # another session's
+
+    known = booking_sql.session_bookings(session.pk)
+
+    assert known.session_id == session.pk
+    # SQLite's sum of day fractions is off by microseconds; the units they make are the same.
+    summed = booking_sql.appointment_seconds([session.pk])[session.pk]
+    assert known.appointment_seconds == pytest.approx(summed, abs=0.001)
+    assert known.appointment_seconds == 3 * minutes.total_seconds()
+    for window in [(start, start + 2 * minutes), (start, session.ends_at)]:
+        by_lane = booking_sql.lane_bookings([session.pk], *window)[session.pk]
+        assert {lane: held for lane, held in known.overlapping(*window).items() if held} == dict(
+            by_lane
+        )
+    assert sorted(known.by_lane) == [1, 2]
+
+
+def test_a_session_without_bookings_has_none_known(session):
+    known = booking_sql.session_bookings(session.pk)
+    assert (known.appointment_seconds, known.by_lane) == (0, {})
