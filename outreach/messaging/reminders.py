@@ -109,7 +109,10 @@ def schedule_reminders(
     if not due:
         return []
     discreet = booking.service_type.sensitive
-    points = booking_sql.contact_points(booking.patient_id)
+    # Read with the patient's lock when the booking was just made; else read now.
+    points = getattr(booking.patient, "known_contact_points", None)
+    if points is None:
+        points = booking_sql.contact_points(booking.patient_id)
     point = choose_contact(booking.patient, points=points)
     channel = point.channel if point is not None else "sms"
     template, subject, body = render_for(Purpose.REMINDER, channel, discreet=discreet)

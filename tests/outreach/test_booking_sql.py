@@ -292,3 +292,21 @@ def test_a_sessions_bookings_read_at_once_are_what_the_windowed_reads_find(
 def test_a_session_without_bookings_has_none_known(session):
     known = booking_sql.session_bookings(session.pk)
     assert (known.appointment_seconds, known.by_lane) == (0, {})
+
+
+def test_the_locked_patient_comes_with_their_contact_points_in_order(patient):
+    email = factories.ContactPointFactory(
+        patient=patient, channel=ContactPoint.Channel.EMAIL, value="sam@example.org"
+    )
+    preferred = factories.ContactPointFactory(patient=patient, is_preferred=True)
+    factories.ContactPointFactory(patient=factories.PatientFactory())
+
+    locked = booking_sql.lock_patient(patient.pk)
+
+    assert locked == patient
+    assert locked.preferred_name == patient.preferred_name
+    assert locked.known_contact_points == [preferred, email]
+    assert locked.known_contact_points == booking_sql.contact_points(patient.pk)
+    alone = factories.PatientFactory()
+    assert booking_sql.lock_patient(alone.pk).known_contact_points == []
+    assert booking_sql.lock_patient(alone.pk + 1000) is None
