@@ -109,36 +109,76 @@ def _seconds(start: str, end: str) -> str:
 _ACTIVE = tuple(Booking.ACTIVE_STATUSES)
 
 
-def _lock_session_sql(fields: Sequence[str]) -> tuple[str, list[str]]:
+def _lock_session_sql(fields: Sequence[str], with_templates: bool) -> tuple[str, list[str]]:
     # In the model's field order, the order `from_db` takes values in.
     wanted = {OutreachSession._meta.get_field("id" if name == "pk" else name) for name in fields}
     chosen = [field for field in OutreachSession._meta.concrete_fields if field in wanted]
     session_table, venue_table = _table(OutreachSession), _table(Venue)
     through = OutreachSession.services.through
     columns = ", ".join(f"s.{connection.ops.quote_name(field.column)}" for field in chosen)
+    templates, joins = "", ""
+    if with_templates:
+        # One active template at most per purpose, channel and discretion (a constraint), so
+        # each join adds one row's columns or NULLs; only the session row is locked.
+        purpose, channel, discreet, active = (
+            _column(MessageTemplate, name)
+            for name in ("purpose", "channel", "discreet", "is_active")
+        )
+        for n, _ in enumerate(_CHANNELS):
+            alias = f"t{n}"
+            templates += ", " + ", ".join(
+                f"{alias}.{column}" for column in _columns(MessageTemplate).split(", ")
+            )
+            joins += (
+                f" LEFT JOIN {_table(MessageTemplate)} {alias} ON {alias}.{purpose} = %s"
+                f" AND {alias}.{channel} = %s AND {alias}.{discreet} = %s"
+                f" AND {alias}.{active} = %s"
+            )
     sql = (
         f"SELECT {columns}, v.{_column(Venue, 'name')}, EXISTS("  # noqa: S608  # nosec B608
         f"SELECT 1 FROM {_table(through)} o WHERE o.{_column(through, 'outreachsession')} = s.id"
-        f" AND o.{_column(through, 'servicetype')} = %s)"
+        f" AND o.{_column(through, 'servicetype')} = %s){templates}"
         f" FROM {session_table} s JOIN {venue_table} v"
-        f" ON v.id = s.{_column(OutreachSession, 'venue')}"
+        f" ON v.id = s.{_column(OutreachSession, 'venue')}{joins}"
         f" WHERE s.id = %s{_for_update('s')}"
     )
     return sql, [field.attname for field in chosen]
 
 
-def lock_session(pk: Any, fields: Sequence[str], service_id: int) -> OutreachSession | None:
+_CHANNELS = tuple(ContactPoint.Channel.values)
+
+
+def lock_session(
+    pk: Any,
+    fields: Sequence[str],
+    service_id: int,
+    *,
+    templates: tuple[str, bool] | None = None,
+) -> OutreachSession | None:
     """The session `pk`, locked, with `fields`, its venue's name and whether it offers the service.
 
-    `offers_service` is set on the returned session; None if there is no such session.
+    `offers_service` is set on the returned session; None if there is no such session. With
+    `templates`, a purpose and a discretion, the active templates for them come in the same
+    statement, by channel (None where there is none), as `known_templates[templates]`: a
+    booking's reminders are worded from them.
     """
-    sql, attnames = _statement(("lock_session", tuple(fields)), lambda: _lock_session_sql(fields))
+    sql, attnames = _statement(
+        ("lock_session", tuple(fields), templates is not None),
+        lambda: _lock_session_sql(fields, templates is not None),
+    )
+    params: list[Any] = [service_id]
+    if templates is not None:
+        purpose, discreet = templates
+        for channel in _CHANNELS:
+            params += [purpose, channel, discreet, True]
+    params.append(pk)
     with _cursor() as cursor:
-        cursor.execute(sql, [service_id, pk])
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
-    *values, venue_name, offered = row
+    width = len(attnames)
+    values, (venue_name, offered) = row[:width], row[width : width + 2]
     session = OutreachSession.from_db(connection.alias, attnames, values)
     for name in ("starts_at", "ends_at"):
         if name in attnames:
@@ -146,6 +186,14 @@ def lock_session(pk: Any, fields: Sequence[str], service_id: int) -> OutreachSes
     venue = Venue.from_db(connection.alias, ["id", "name"], [session.venue_id, venue_name])
     OutreachSession.venue.field.set_cached_value(session, venue)
     session.offers_service = bool(offered)
+    if templates is not None:
+        template_width = len(MessageTemplate._meta.concrete_fields)
+        found: dict[str, MessageTemplate | None] = {}
+        for n, channel in enumerate(_CHANNELS):
+            begin = width + 2 + n * template_width
+            columns = row[begin : begin + template_width]
+            found[channel] = None if columns[0] is None else _make(MessageTemplate, columns)
+        session.known_templates = {templates: found}  # type: ignore[attr-defined]
     return session
 
 
@@ -421,48 +469,145 @@ def insert_rows(objs: Sequence[Model]) -> None:
 
 _HISTORY_FIELDS = ("history_date", "history_change_reason", "history_type", "history_user")
 
+# In a text field named in `insert_with_history`'s `named`, this stands for the new row's id.
+NEW_ID = "{new_id}"
 
-def _insert_both_sql(model: type[Model], history_model: type[Model]) -> tuple[str, list[Any]]:
+
+def _insert_both_sql(
+    model: type[Model],
+    history_model: type[Model],
+    dependent: type[Model] | None,
+    link: str,
+    named: tuple[str, ...],
+) -> tuple[str, list[Any]]:
     meta, history_meta = model._meta, history_model._meta
     fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
     tracked = history_model.tracked_fields  # type: ignore[attr-defined]
     extra = [history_meta.get_field(name) for name in _HISTORY_FIELDS]
     quote = connection.ops.quote_name
+    pk = f"new.{quote(meta.pk.column)}"
     columns = ", ".join(quote(field.column) for field in fields)
     copied = ", ".join(f"new.{quote(field.column)}" for field in tracked)
     history_columns = [history_meta.get_field(field.attname).column for field in tracked]
     history_columns += [field.column for field in extra]
-    returned = quote(history_meta.get_field(meta.pk.attname).column)
     sql = (
         f"WITH new AS (INSERT INTO {_table(model)} ({columns})"  # noqa: S608  # nosec B608
         f" VALUES ({_placeholders(fields)})"
-        f" RETURNING {', '.join(quote(field.column) for field in tracked)})"
-        f" INSERT INTO {_table(history_model)} ({', '.join(map(quote, history_columns))})"
-        f" SELECT {copied}, {_placeholders(extra)} FROM new RETURNING {returned}"
+        f" RETURNING {', '.join(quote(field.column) for field in tracked)}),"
+        f" history AS (INSERT INTO {_table(history_model)}"
+        f" ({', '.join(map(quote, history_columns))})"
+        f" SELECT {copied}, {_placeholders(extra)} FROM new)"
     )
-    return sql, [fields, extra]
+    given: list[Any] = []
+    if dependent is None:
+        return f"{sql} SELECT {pk}, NULL FROM new", [fields, extra, given]  # noqa: S608  # nosec B608
+    # The dependent rows come as one array per column, as Django's own bulk insert sends them
+    # on PostgreSQL (UNNEST): one statement text for any number of rows. Their link to the new
+    # row, and NEW_ID in the named columns, are filled in from the new row's id.
+    dependent_meta = dependent._meta
+    link_field = dependent_meta.get_field(link)
+    written, values = [], []
+    for field in dependent_meta.concrete_fields:
+        if field is dependent_meta.auto_field:
+            continue
+        column = quote(field.column)
+        written.append(column)
+        if field is link_field:
+            values.append(pk)
+            continue
+        given.append(field)
+        value = f"d.{column}"
+        if field.name in named:
+            value = f"REPLACE({value}, '{NEW_ID}', CAST({pk} AS text))"
+        values.append(value)
+    arrays = ", ".join(
+        f"CAST(%s AS {field.db_type(connection).split('(')[0]}[])" for field in given
+    )
+    aliases = ", ".join(quote(field.column) for field in given)
+    dependent_pk = quote(dependent_meta.pk.column)
+    sql += (
+        f", dependents AS (INSERT INTO {_table(dependent)} ({', '.join(written)})"  # noqa: S608  # nosec B608
+        f" SELECT {', '.join(values)} FROM new, UNNEST({arrays}) AS d({aliases})"
+        f" RETURNING {dependent_pk})"
+        # Ids are drawn in the order the rows are inserted, which is the arrays' order.
+        f" SELECT {pk}, ARRAY(SELECT {dependent_pk} FROM dependents ORDER BY {dependent_pk})"
+        f" FROM new"
+    )
+    return sql, [fields, extra, given]
 
 
 def _insert_both(
-    obj: Model, history_model: type[Model], *, history_date: datetime, user: Any, reason: str
+    obj: Model,
+    history_model: type[Model],
+    *,
+    history_date: datetime,
+    user: Any,
+    reason: str,
+    dependents: Sequence[Model],
+    link: str,
+    named: tuple[str, ...],
 ) -> None:
-    """The row and its history row in one statement (PostgreSQL's data-modifying WITH)."""
+    """The row, its history row and its dependents in one statement (a data-modifying WITH)."""
     model = type(obj)
-    sql, (fields, extra) = _statement(
-        ("insert_both", model._meta.label), lambda: _insert_both_sql(model, history_model)
+    dependent = type(dependents[0]) if dependents else None
+    key = ("insert_both", model._meta.label, dependent and dependent._meta.label, link, named)
+    sql, (fields, extra, given) = _statement(
+        key, lambda: _insert_both_sql(model, history_model, dependent, link, named)
     )
     params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
     user_id = getattr(user, "pk", user)
     for field, value in zip(extra, (history_date, reason, "+", user_id), strict=True):
         params.append(field.get_db_prep_save(value, connection))
+    for field in given:
+        params.append(
+            [field.get_db_prep_save(field.pre_save(row, True), connection) for row in dependents]
+        )
     with _cursor() as cursor:
         cursor.execute(sql, params)
-        (obj.pk,) = cursor.fetchone()
+        obj.pk, dependent_ids = cursor.fetchone()
     obj._state.adding = False
     obj._state.db = connection.alias
+    for row, pk in zip(dependents, dependent_ids or [], strict=True):
+        row.pk = pk
+        row._state.adding = False
+        row._state.db = connection.alias
+    _linked(obj, dependents, link, named)
 
 
-def insert_with_history(obj: Model, *, user: Any, reason: str) -> None:
+def _linked(obj: Model, dependents: Sequence[Model], link: str, named: tuple[str, ...]) -> None:
+    """Point `dependents` at the saved `obj`, NEW_ID in their `named` fields made its id."""
+    for row in dependents:
+        setattr(row, link, obj)
+        for name in named:
+            setattr(row, name, getattr(row, name).replace(NEW_ID, str(obj.pk)))
+
+
+_HISTORY_MODELS: dict[type[Model], type[Model]] = {}
+
+
+def history_model_of(model: type[Model]) -> type[Model]:
+    """The simple-history model of `model`, found once.
+
+    `model.history` builds a manager class every time it is read (simple-history's
+    descriptor calls `from_queryset`), which costs more than the insert it is wanted for.
+    """
+    try:
+        return _HISTORY_MODELS[model]
+    except KeyError:
+        manager = getattr(model, model._meta.simple_history_manager_attribute)
+        found = _HISTORY_MODELS[model] = manager.model
+        return found
+
+
+def insert_with_history(
+    obj: Model,
+    *,
+    user: Any,
+    reason: str,
+    dependents: Sequence[Model] = (),
+    link: str = "",
+    named: tuple[str, ...] = (),
+) -> None:
     """Insert a new `obj` and its simple-history "created" row, as `obj.save()` would.
 
     The row, then the history row `HistoricalRecords.create_historical_record` would make
@@ -471,17 +616,32 @@ def insert_with_history(obj: Model, *, user: Any, reason: str) -> None:
     one statement: the history row is copied from what the insert returns. It sends no
     `pre_save` or `post_save`, so it is only for models whose only `post_save` receiver is
     their history (a test holds booking to that).
+
+    `dependents` are new rows of one model that point at `obj` by their foreign key `link`
+    (a booking's reminders): they are inserted after it, as `insert_rows` inserts, in the same
+    statement on PostgreSQL. In their `named` text fields, `NEW_ID` becomes `obj`'s id (a
+    reminder's idempotency key names its booking).
     """
     if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         insert_rows([obj])
+        _insert_dependents(obj, dependents, link, named)
         return
-    history_model = obj.history.model  # type: ignore[attr-defined]
+    history_model = history_model_of(type(obj))
     history_date = getattr(obj, "_history_date", None) or timezone.now()
     if connection.vendor == "postgresql" and not (
         pre_create_historical_record.has_listeners(history_model)
         or post_create_historical_record.has_listeners(history_model)
     ):
-        _insert_both(obj, history_model, history_date=history_date, user=user, reason=reason)
+        _insert_both(
+            obj,
+            history_model,
+            history_date=history_date,
+            user=user,
+            reason=reason,
+            dependents=dependents,
+            link=link,
+            named=named,
+        )
         return
     insert_rows([obj])
     history = history_model(
@@ -503,3 +663,12 @@ def insert_with_history(obj: Model, *, user: Any, reason: str) -> None:
     pre_create_historical_record.send(**signal_args)
     insert_rows([history])
     post_create_historical_record.send(**signal_args)
+    _insert_dependents(obj, dependents, link, named)
+
+
+def _insert_dependents(
+    obj: Model, dependents: Sequence[Model], link: str, named: tuple[str, ...]
+) -> None:
+    if dependents:
+        _linked(obj, dependents, link, named)
+        insert_rows(dependents)

@@ -109,10 +109,21 @@ def _normalise(channel: str, to: str) -> str:
 
 
 def render_for(
-    purpose: str, channel: str, *, discreet: bool
+    purpose: str,
+    channel: str,
+    *,
+    discreet: bool,
+    known: dict[str, MessageTemplate | None] | None = None,
 ) -> tuple[MessageTemplate | None, str, str]:
-    """The active template for a purpose and channel, else the built-in wording."""
-    template = booking_sql.active_template(purpose, channel, discreet=discreet)
+    """The active template for a purpose and channel, else the built-in wording.
+
+    `known` are the active templates for this purpose and discretion by channel, when the
+    caller has read them already (a booking reads its reminders' with the session's lock).
+    """
+    if known is not None and channel in known:
+        template = known[channel]
+    else:
+        template = booking_sql.active_template(purpose, channel, discreet=discreet)
     if template is not None:
         return template, template.subject, template.body
     subject, body = DEFAULTS[(purpose, discreet)]
@@ -253,6 +264,16 @@ _broker_down_until = 0.0
 def _enqueue_if_due(message: Message, now: datetime) -> None:
     if message.status == Status.SCHEDULED and message.send_after <= now:
         enqueue_on_commit(message.pk)
+
+
+def enqueue_due(messages: list[Message], *, now: datetime) -> None:
+    """Hand the saved `messages` that are due now to a worker once the transaction commits.
+
+    For rows written by other means than `queue_message` and `queue_messages`, which do this
+    themselves; the rest wait for the every-minute sweep.
+    """
+    for message in messages:
+        _enqueue_if_due(message, now)
 
 
 def queue_messages(

@@ -86,18 +86,16 @@ def _queue_about(
     )
 
 
-def schedule_reminders(
-    booking: Booking, *, now: datetime | None = None, new_booking: bool = False
+def reminders_for(
+    booking: Booking, *, now: datetime, booking_id: str | None = None
 ) -> list[Message]:
-    """Write the booking's reminder rows; offsets already past are skipped.
+    """The booking's reminder rows, unsaved (`prepare_message` applied); offsets already past
+    are skipped.
 
     Every reminder of a booking has the same wording and goes to the same contact point, so
-    the contact points and the template are read once and the rows written in one insert:
-    this runs inside the booking's transaction, while the session row is locked.
-    `new_booking` says the booking was inserted in this transaction, so no reminder can exist
-    for it yet.
+    the contact points and the template are read once. The idempotency keys name the booking
+    by `booking_id`, its id unless given (`booking_sql.NEW_ID` for one not yet inserted).
     """
-    now = now or timezone.now()
     if booking.status != Booking.Status.BOOKED:
         return []
     due = [
@@ -115,33 +113,57 @@ def schedule_reminders(
         points = booking_sql.contact_points(booking.patient_id)
     point = choose_contact(booking.patient, points=points)
     channel = point.channel if point is not None else "sms"
-    template, subject, body = render_for(Purpose.REMINDER, channel, discreet=discreet)
+    template, subject, body = render_for(
+        Purpose.REMINDER,
+        channel,
+        discreet=discreet,
+        # Read with the session's lock when the booking was just made.
+        known=getattr(booking.session, "known_templates", {}).get((Purpose.REMINDER, discreet)),
+    )
     context = context_for(booking)
     subject, body = render(subject, context), render(body, context)
-    return queue_messages(
-        [
-            prepare_message(
-                organisation_id=booking.session.organisation_id,
-                idempotency_key=f"booking:{booking.pk}:reminder:{hours}h",
-                purpose=Purpose.REMINDER,
-                patient=booking.patient,
-                booking=booking,
-                channel=channel,
-                to=point.value if point is not None else "",
-                subject=subject,
-                body=body,
-                send_after=send_at,
-                expires_at=booking.starts_at,
-                discreet=discreet,
-                template=template,
-                points=points,
-                now=now,
-            )
-            for hours, send_at in due
-        ],
-        now=now,
-        new_keys=new_booking,
-    )
+    named = str(booking.pk) if booking_id is None else booking_id
+    return [
+        prepare_message(
+            organisation_id=booking.session.organisation_id,
+            idempotency_key=f"booking:{named}:reminder:{hours}h",
+            purpose=Purpose.REMINDER,
+            patient=booking.patient,
+            booking=booking,
+            channel=channel,
+            to=point.value if point is not None else "",
+            subject=subject,
+            body=body,
+            send_after=send_at,
+            expires_at=booking.starts_at,
+            discreet=discreet,
+            template=template,
+            points=points,
+            now=now,
+        )
+        for hours, send_at in due
+    ]
+
+
+def new_booking_reminders(booking: Booking, *, now: datetime) -> list[Message]:
+    """The reminder rows of a booking about to be inserted, to go in with it.
+
+    `booking_sql.insert_with_history(booking, dependents=..., link="booking",
+    named=("idempotency_key",))` writes them in the booking's own statement and fills in its id;
+    `enqueue_due` then hands any that are due now to a worker. A new booking can have no
+    reminder yet, so no key can clash.
+    """
+    return reminders_for(booking, now=now, booking_id=booking_sql.NEW_ID)
+
+
+def schedule_reminders(booking: Booking, *, now: datetime | None = None) -> list[Message]:
+    """Write the saved booking's reminder rows in one insert; idempotent by their keys.
+
+    This runs inside the booking's transaction, while the session row is locked: a reminder
+    already written for one of the offsets is returned instead of a second one.
+    """
+    now = now or timezone.now()
+    return queue_messages(reminders_for(booking, now=now), now=now)
 
 
 def cancel_reminders(booking: Booking, *, reason: str) -> int:

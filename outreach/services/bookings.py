@@ -1,5 +1,6 @@
 """Booking people in, moving and cancelling bookings: every booking row is written here."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,8 @@ from clinics.models import Patient, ServiceType
 from clinics.permissions import reaches_organisation
 from outreach import availability, booking_sql
 from outreach.messaging import reminders
-from outreach.models import Booking, BookingMode, OutreachSession
+from outreach.messaging.outbox import enqueue_due
+from outreach.models import Booking, BookingMode, Message, MessageTemplate, OutreachSession
 from outreach.services.booking_rules import (
     check_patient,
     check_patient_free,
@@ -23,11 +25,20 @@ from outreach.services.booking_rules import (
 from outreach.services.common import busy_conflict, conflict_from, is_deadlock
 
 
-def _save_new(booking: Booking, *, by: Any, reason: str) -> Booking:
-    """Insert a booking and its history row; callers hold a transaction that a refusal rolls
-    back whole."""
+def _save_new(
+    booking: Booking, *, by: Any, reason: str, messages: Sequence[Message] = ()
+) -> Booking:
+    """Insert a booking, its history row and its new reminders (`new_booking_reminders`);
+    callers hold a transaction that a refusal rolls back whole."""
     try:
-        booking_sql.insert_with_history(booking, user=by, reason=reason)
+        booking_sql.insert_with_history(
+            booking,
+            user=by,
+            reason=reason,
+            dependents=messages,
+            link="booking",
+            named=("idempotency_key",),
+        )
     except IntegrityError as error:
         raise conflict_from(error) from error
     except OperationalError as error:
@@ -142,7 +153,13 @@ def book_slot(
             # every booking of the session, so they must not interleave. The exclusion
             # constraints still have the last word on lanes and people. The venue comes
             # with it for the reminders' wording.
-            locked_session = booking_sql.lock_session(session.pk, _SESSION_FIELDS, service.pk)
+            # The reminders' templates come with it too.
+            locked_session = booking_sql.lock_session(
+                session.pk,
+                _SESSION_FIELDS,
+                service.pk,
+                templates=(MessageTemplate.Purpose.REMINDER, service.sensitive),
+            )
             # Then the person: two bookings for one person in different sessions are
             # serialised here, before either inserts (always session first, then person).
             locked_patient = booking_sql.lock_patient(patient.pk)
@@ -178,9 +195,10 @@ def book_slot(
                 rescheduled_from=rescheduled_from,
             )
             reason = "Rescheduled" if rescheduled_from else "Booked"
-            saved = _save_new(booking, by=by, reason=reason)
-            # Reminder rows commit or roll back with the booking itself.
-            reminders.schedule_reminders(saved, now=now, new_booking=True)
+            # Reminder rows go in with the booking, and commit or roll back with it.
+            due = reminders.new_booking_reminders(booking, now=now)
+            saved = _save_new(booking, by=by, reason=reason, messages=due)
+            enqueue_due(due, now=now)
             return saved, True
     except Conflict:
         if idempotency_key:

@@ -22,14 +22,16 @@ Purpose = MessageTemplate.Purpose
 
 def _message(organisation, patient, key, **extra):
     return Message(
-        organisation=organisation,
-        patient=patient,
-        channel=ContactPoint.Channel.SMS,
-        to="+447700900123",
-        body="See you tomorrow.",
-        send_after=BASE_TIME,
-        idempotency_key=key,
-        **extra,
+        **{
+            "organisation": organisation,
+            "patient": patient,
+            "channel": ContactPoint.Channel.SMS,
+            "to": "+447700900123",
+            "body": "See you tomorrow.",
+            "send_after": BASE_TIME,
+            "idempotency_key": key,
+            **extra,
+        }
     )
 
 
@@ -310,3 +312,162 @@ def test_the_locked_patient_comes_with_their_contact_points_in_order(patient):
     alone = factories.PatientFactory()
     assert booking_sql.lock_patient(alone.pk).known_contact_points == []
     assert booking_sql.lock_patient(alone.pk + 1000) is None
+
+
+def test_the_history_model_is_simple_historys():
+    assert booking_sql.history_model_of(Booking) is Booking.history.model
+    assert booking_sql.history_model_of(Booking) is booking_sql.history_model_of(Booking)
+    assert booking_sql.history_model_of(type(factories.PatientFactory.build())) is (
+        factories.PatientFactory._meta.model.history.model
+    )
+
+
+def _reminders(organisation, patient, booking, hours=(48, 2)):
+    return [
+        _message(
+            organisation,
+            patient,
+            f"booking:{booking_sql.NEW_ID}:reminder:{n}h",
+            booking=booking,
+            subject=f"In {n} hours ({booking_sql.NEW_ID} stays in the subject)",
+            send_after=BASE_TIME + timedelta(hours=n),
+            discreet=n == 2,
+        )
+        for n in hours
+    ]
+
+
+def _insert_with_reminders(booking, organisation, patient, user, hours=(48, 2)):
+    messages = _reminders(organisation, patient, booking, hours)
+    booking_sql.insert_with_history(
+        booking,
+        user=user,
+        reason="Booked",
+        dependents=messages,
+        link="booking",
+        named=("idempotency_key",),
+    )
+    return messages
+
+
+def test_dependent_rows_go_in_with_the_booking_and_name_its_id(
+    session, patient, service, nurse, organisation
+):
+    booking = _new_booking(session, patient, service, nurse.user)
+
+    with CaptureQueriesContext(connection) as captured:
+        messages = _insert_with_reminders(booking, organisation, patient, nurse.user)
+
+    # One statement on PostgreSQL; the booking, its history row and the rows on SQLite.
+    assert len(captured) == (1 if connection.vendor == "postgresql" else 3)
+    assert booking.pk
+    assert Booking.objects.get(pk=booking.pk).history.count() == 1
+    stored = list(Message.objects.filter(booking=booking).order_by("pk"))
+    assert [m.pk for m in stored] == [m.pk for m in messages]
+    for made, row in zip(messages, stored, strict=True):
+        assert not made._state.adding
+        assert made.booking_id == booking.pk
+        assert made.booking is booking
+        assert made.idempotency_key == row.idempotency_key
+        assert made.subject == row.subject
+        assert (made.discreet, made.send_after, made.created_at) == (
+            row.discreet,
+            row.send_after,
+            row.created_at,
+        )
+        assert row.status == Message.Status.SCHEDULED
+        assert row.attempts == 0
+    assert [m.idempotency_key for m in stored] == [
+        f"booking:{booking.pk}:reminder:48h",
+        f"booking:{booking.pk}:reminder:2h",
+    ]
+    # Only the named fields have the new id put in.
+    assert all(booking_sql.NEW_ID in m.subject for m in stored)
+
+
+def test_dependent_rows_are_written_by_the_statement_and_by_the_inserts_alike(
+    session, patient, service, nurse, organisation
+):
+    one = _new_booking(session, patient, service, nurse.user)
+    by_one = _insert_with_reminders(one, organisation, patient, nurse.user, hours=(20, 4, 1))
+    received = []
+    history_model = Booking.history.model
+
+    def listen(sender, **kwargs):
+        received.append(kwargs["instance"])
+
+    # A listener makes the history row a separate insert: the rows follow with `insert_rows`.
+    post_create_historical_record.connect(listen, sender=history_model)
+    try:
+        other = factories.PatientFactory(organisation=organisation)
+        two = _new_booking(session, other, service, nurse.user)
+        two.starts_at, two.ends_at = one.ends_at, one.ends_at + (one.ends_at - one.starts_at)
+        by_two = _insert_with_reminders(two, organisation, other, nurse.user, hours=(20, 4, 1))
+    finally:
+        post_create_historical_record.disconnect(listen, sender=history_model)
+
+    assert received == [two]
+    ignored = {"id", "booking_id", "patient_id", "idempotency_key", "created_at", "updated_at"}
+
+    def rows(booking):
+        return [
+            {
+                field.attname: getattr(row, field.attname)
+                for field in Message._meta.concrete_fields
+                if field.attname not in ignored
+            }
+            for row in Message.objects.filter(booking=booking).order_by("pk")
+        ]
+
+    assert rows(one) == rows(two)
+    assert len(rows(one)) == 3
+    assert [m.idempotency_key for m in by_two] == [
+        f"booking:{two.pk}:reminder:{n}h" for n in (20, 4, 1)
+    ]
+    assert [m.pk for m in by_one] == sorted(m.pk for m in by_one)
+
+
+def test_a_booking_without_dependents_returns_none(session, patient, service, nurse):
+    booking = _new_booking(session, patient, service, nurse.user)
+    booking_sql.insert_with_history(booking, user=nurse.user, reason="Booked", dependents=[])
+    assert Booking.objects.filter(pk=booking.pk).exists()
+    assert not Message.objects.filter(booking=booking).exists()
+
+
+def test_the_locked_session_comes_with_the_active_templates_by_channel(session, service):
+    factories.MessageTemplateFactory(body="Switched off", is_active=False)
+    sms = factories.MessageTemplateFactory(body="Current")
+    discreet = factories.MessageTemplateFactory(body="Discreet", discreet=True)
+    factories.MessageTemplateFactory(purpose=Purpose.CANCELLATION, body="Cancelled")
+    fields = ("pk", "venue", "starts_at", "ends_at", "organisation", "name")
+
+    plain = booking_sql.lock_session(
+        session.pk, fields, service.pk, templates=(Purpose.REMINDER, False)
+    )
+    hidden = booking_sql.lock_session(
+        session.pk, fields, service.pk, templates=(Purpose.REMINDER, True)
+    )
+    without = booking_sql.lock_session(session.pk, fields, service.pk)
+
+    assert plain.known_templates == {
+        (Purpose.REMINDER, False): {
+            ContactPoint.Channel.SMS: sms,
+            ContactPoint.Channel.EMAIL: None,
+        }
+    }
+    found = plain.known_templates[(Purpose.REMINDER, False)][ContactPoint.Channel.SMS]
+    assert (found.body, found.is_active, found.updated_at) == ("Current", True, sms.updated_at)
+    assert hidden.known_templates[(Purpose.REMINDER, True)] == {
+        ContactPoint.Channel.SMS: discreet,
+        ContactPoint.Channel.EMAIL: None,
+    }
+    assert not hasattr(without, "known_templates")
+    for locked in (plain, hidden, without):
+        assert (locked.pk, locked.name, locked.starts_at) == (
+            session.pk,
+            session.name,
+            session.starts_at,
+        )
+        assert locked.offers_service is True
+        assert locked.venue.name == session.venue.name
+    assert booking_sql.lock_session(session.pk + 1000, fields, service.pk) is None

@@ -348,6 +348,38 @@ def test_an_admin_template_is_used_when_there_is_one(later_session, patient, ser
     assert reminders_of(booking)[0].body == "See you Thursday 4 June at 10:00, Sam."
 
 
+def test_an_email_reminder_takes_the_email_template_read_with_the_sessions_lock(
+    later_session, patient, service
+):
+    factories.ContactPointFactory(
+        patient=patient, channel=ContactPoint.Channel.EMAIL, value="sam@example.org"
+    )
+    factories.MessageTemplateFactory(body="A text, {{ first_name }}.")
+    email = factories.MessageTemplateFactory(
+        channel=ContactPoint.Channel.EMAIL, subject="Your visit", body="An email, {{ first_name }}."
+    )
+
+    booking = book(later_session, patient, service)
+
+    assert {(m.channel, m.template_id, m.subject, m.body) for m in reminders_of(booking)} == {
+        (ContactPoint.Channel.EMAIL, email.pk, "Your visit", "An email, Sam.")
+    }
+
+
+def test_templates_already_read_are_used_and_a_missing_channel_is_read():
+    sms = factories.MessageTemplateFactory(subject="", body="Read now")
+    known = {ContactPoint.Channel.EMAIL: None}
+
+    assert outbox.render_for("reminder", "email", discreet=False, known=known)[0] is None
+    assert outbox.render_for("reminder", "sms", discreet=False, known=known) == (
+        sms,
+        "",
+        "Read now",
+    )
+    stale = {ContactPoint.Channel.SMS: None}
+    assert outbox.render_for("reminder", "sms", discreet=False, known=stale)[0] is None
+
+
 @pytest.mark.parametrize(
     "send",
     [
