@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import ceil
+from typing import NamedTuple
 
 from django.db.models import Count, Q, QuerySet
 
@@ -100,6 +101,15 @@ def _competent_counts(session_ids: list[int], service: ServiceType) -> dict[int,
     return {row["session_id"]: row["n"] for row in rows}
 
 
+class PatientBooking(NamedTuple):
+    """One of a patient's bookings, as the patient clash check needs it."""
+
+    session_id: int
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+
+
 @dataclass(frozen=True)
 class SessionBookings:
     """What the slot rules ask of one session's active bookings, read once (under its lock).
@@ -111,6 +121,8 @@ class SessionBookings:
     session_id: int
     appointment_seconds: float
     by_lane: LaneBookings
+    # A patient's bookings that could clash with a slot in the session, when read with it.
+    patient_bookings: tuple[PatientBooking, ...] | None = None
 
     def overlapping(self, start: datetime, end: datetime) -> LaneBookings:
         """The lane bookings overlapping [start, end), as `booking_sql.lane_bookings` has them."""

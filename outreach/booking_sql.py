@@ -107,6 +107,8 @@ def _seconds(start: str, end: str) -> str:
 
 
 _ACTIVE = tuple(Booking.ACTIVE_STATUSES)
+# The statuses in which a booking holds its time: the patient exclusion constraint's.
+_LIVE = (Booking.Status.BOOKED, Booking.Status.ARRIVED)
 
 
 def _lock_session_sql(fields: Sequence[str], with_templates: bool) -> tuple[str, list[str]]:
@@ -336,36 +338,61 @@ def lane_bookings(
     return found
 
 
-def session_bookings(session_id: int) -> "SessionBookings":
+def session_bookings(
+    session_id: int, *, patient: tuple[int, datetime, datetime] | None = None
+) -> "SessionBookings":
     """Every active booking of one session, read once: its booked time and its lanes' bookings.
 
     What `appointment_seconds` and `lane_bookings` read, in one statement: a booking reads it
     right after it locks the session (a session holds a few hundred bookings at most).
+
+    With `patient`, (patient id, start, end), the same statement reads the bookings of that
+    patient that `patient_clashes` could find for a slot within [start, end): the active ones
+    in this session and the booked or arrived ones overlapping the time. The booking reads them
+    under the patient's lock too, and checks its slot against them (`patient_bookings`).
     """
-    from outreach.availability import SessionBookings
+    from outreach.availability import PatientBooking, SessionBookings
 
     def build() -> str:
-        lane, starts_at, ends_at, source, session, status = (
+        lane, starts_at, ends_at, source, session, status, person = (
             _column(Booking, name)
-            for name in ("lane", "starts_at", "ends_at", "source", "session", "status")
+            for name in ("lane", "starts_at", "ends_at", "source", "session", "status", "patient")
         )
-        return (
-            f"SELECT {lane}, {starts_at}, {ends_at}, {source} FROM {_table(Booking)}"  # noqa: S608  # nosec B608
+        sql = (
+            f"SELECT 0, {lane}, {starts_at}, {ends_at}, {source} FROM {_table(Booking)}"  # noqa: S608  # nosec B608
             f" WHERE {session} = %s AND {status} IN ({_placeholders(_ACTIVE)})"
         )
+        if patient is None:
+            return sql
+        return (
+            f"{sql} UNION ALL SELECT 1, {session}, {starts_at}, {ends_at}, {status}"  # noqa: S608  # nosec B608
+            f" FROM {_table(Booking)} WHERE {person} = %s"
+            f" AND {status} IN ({_placeholders(_ACTIVE)}) AND ({session} = %s"
+            f" OR ({status} IN ({_placeholders(_LIVE)}) AND {starts_at} < %s AND {ends_at} > %s))"
+        )
 
+    params: list[Any] = [session_id, *_ACTIVE]
+    if patient is not None:
+        patient_id, start, end = patient
+        params += [patient_id, *_ACTIVE, session_id, *_LIVE, db_datetime(end), db_datetime(start)]
     with _cursor() as cursor:
-        cursor.execute(_statement(("session_bookings",), build), [session_id, *_ACTIVE])
+        cursor.execute(_statement(("session_bookings", patient is not None), build), params)
         rows = cursor.fetchall()
     seconds = 0.0
     by_lane: dict[int, list[tuple[datetime, datetime]]] = {}
-    for lane, booked_from, booked_to, source in rows:
+    theirs: list[PatientBooking] = []
+    for kind, number, booked_from, booked_to, label in rows:
         booked_from, booked_to = aware(booked_from), aware(booked_to)
-        if source != Booking.Source.WALK_IN:
+        if kind:
+            theirs.append(PatientBooking(number, label, booked_from, booked_to))
+            continue
+        if label != Booking.Source.WALK_IN:
             seconds += (booked_to - booked_from).total_seconds()
-        if lane is not None:
-            by_lane.setdefault(lane, []).append((booked_from, booked_to))
-    return SessionBookings(session_id, seconds, by_lane)
+        if number is not None:
+            by_lane.setdefault(number, []).append((booked_from, booked_to))
+    return SessionBookings(
+        session_id, seconds, by_lane, tuple(theirs) if patient is not None else None
+    )
 
 
 def patient_clashes(
@@ -376,7 +403,7 @@ def patient_clashes(
     Any active booking in the same session, or a booked or arrived one overlapping the time:
     the checks the exclusion constraints make.
     """
-    live = (Booking.Status.BOOKED, Booking.Status.ARRIVED)
+    live = _LIVE
 
     def build() -> str:
         patient, session, status = (

@@ -4,6 +4,7 @@ They make the same checks the database constraints make, so SQLite gives the sam
 PostgreSQL; on PostgreSQL the exclusion constraints and row locks still have the last word.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef
@@ -63,11 +64,43 @@ def check_session_open(session: OutreachSession) -> None:
         )
 
 
+def patient_clashes_in(
+    bookings: Iterable[availability.PatientBooking],
+    session_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> list[int]:
+    """What `booking_sql.patient_clashes` finds, asked of bookings already read.
+
+    The sessions of up to two of them: any in the same session, or a booked or arrived one
+    overlapping the time (`bookings` are active ones).
+    """
+    live = (Booking.Status.BOOKED, Booking.Status.ARRIVED)
+    return [
+        booking.session_id
+        for booking in bookings
+        if booking.session_id == session_id
+        or (booking.status in live and booking.starts_at < ends_at and booking.ends_at > starts_at)
+    ][:2]
+
+
 def check_patient_free(
-    patient: Patient, session: OutreachSession, starts_at: datetime, ends_at: datetime
+    patient: Patient,
+    session: OutreachSession,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    known: availability.SessionBookings | None = None,
 ) -> None:
-    """The same checks the constraints make, so SQLite gives the same answers as PostgreSQL."""
-    clashes = booking_sql.patient_clashes(patient.pk, session.pk, starts_at, ends_at)
+    """The same checks the constraints make, so SQLite gives the same answers as PostgreSQL.
+
+    `known` is the session's bookings read with the patient's (`session_bookings(patient=)`),
+    under both locks; without them the patient's bookings are read now.
+    """
+    if known is not None and known.patient_bookings is not None:
+        clashes = patient_clashes_in(known.patient_bookings, session.pk, starts_at, ends_at)
+    else:
+        clashes = booking_sql.patient_clashes(patient.pk, session.pk, starts_at, ends_at)
     if session.pk in clashes:
         raise Conflict("This person is already booked into this session.", code="already_booked")
     if clashes:
@@ -83,7 +116,12 @@ def choose_slot(
     now: datetime,
     starts_at: datetime | None,
     lane: int | None,
+    known: availability.SessionBookings | None = None,
 ) -> availability.Slot:
+    """The slot to book: the one asked for, or the session's next free one.
+
+    `known` is the session's bookings when the caller has read them under its lock.
+    """
     if lane is not None and not 1 <= lane <= session.lanes:
         raise DomainError(
             f"This session has lanes 1 to {session.lanes}.",
@@ -98,7 +136,7 @@ def choose_slot(
         )
     if starts_at is None:
         # Under the session's lock: its bookings cannot change until the booking commits.
-        known = booking_sql.session_bookings(session.pk)
+        known = booking_sql.session_bookings(session.pk) if known is None else known
         slots = availability.free_slots(
             [session], service, now=now, limit=1, offered=True, known=known
         )
@@ -124,7 +162,7 @@ def choose_slot(
             code="too_late",
             fields={"starts_at": "Too soon to book."},
         )
-    known = booking_sql.session_bookings(session.pk)
+    known = booking_sql.session_bookings(session.pk) if known is None else known
     slot = availability.slot_at(session, service, starts_at, now=now, known=known)
     if slot is None:
         raise Conflict("That slot is not free.", code="lane_taken")

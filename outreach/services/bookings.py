@@ -179,8 +179,15 @@ def book_slot(
                 )
             check_service(session, service, offered=session.offers_service)
             check_patient(patient, session, service)
-            slot = choose_slot(session, service, now=now, starts_at=starts_at, lane=lane)
-            check_patient_free(patient, session, slot.starts_at, slot.ends_at)
+            # Both locks are held: the session's bookings and those of the patient's that could
+            # clash with a slot in it are read at once.
+            known = booking_sql.session_bookings(
+                session.pk, patient=(patient.pk, session.starts_at, session.ends_at)
+            )
+            slot = choose_slot(
+                session, service, now=now, starts_at=starts_at, lane=lane, known=known
+            )
+            check_patient_free(patient, session, slot.starts_at, slot.ends_at, known=known)
             booking = Booking(
                 session=session,
                 patient=patient,

@@ -471,3 +471,73 @@ def test_the_locked_session_comes_with_the_active_templates_by_channel(session, 
         assert locked.offers_service is True
         assert locked.venue.name == session.venue.name
     assert booking_sql.lock_session(session.pk + 1000, fields, service.pk) is None
+
+
+def test_a_patients_bookings_read_with_the_session_find_what_the_clash_query_finds(
+    session, patient, service, nurse, organisation
+):
+    from outreach.services.booking_rules import patient_clashes_in
+
+    minutes = timedelta(minutes=session.slot_minutes)
+    start = session.starts_at
+    other_session = factories.OutreachSessionFactory(
+        organisation=organisation, starts_at=session.starts_at, ends_at=session.ends_at
+    )
+    elsewhere = factories.OutreachSessionFactory(organisation=organisation, venue=session.venue)
+    someone = factories.PatientFactory(organisation=organisation)
+
+    def booking(at, *, into=session, who=patient, status=Booking.Status.BOOKED, lane=1, **extra):
+        return factories.BookingFactory(
+            **extra,
+            session=into,
+            patient=who,
+            service_type=service,
+            booked_by=nurse.user,
+            starts_at=at,
+            ends_at=at + minutes,
+            lane=lane,
+            status=status,
+        )
+
+    booking(start + 2 * minutes)
+    booking(start, who=someone, lane=2)
+    booking(
+        start + 6 * minutes,
+        status=Booking.Status.CANCELLED,
+        cancelled_by=Booking.CancelledBy.PATIENT,
+    )
+    # Fulfilled (active, but no longer holding its time), elsewhere at the same time.
+    booking(
+        other_session.starts_at,
+        into=other_session,
+        status=Booking.Status.FULFILLED,
+        arrived_at=other_session.starts_at,
+    )
+    windows = [
+        (start, start + minutes),
+        (start + 2 * minutes, start + 3 * minutes),
+        (start + 6 * minutes, start + 7 * minutes),
+        (session.ends_at - minutes, session.ends_at),
+    ]
+
+    for who in (patient, someone, factories.PatientFactory(organisation=organisation)):
+        known = booking_sql.session_bookings(
+            session.pk, patient=(who.pk, session.starts_at, session.ends_at)
+        )
+        alone = booking_sql.session_bookings(session.pk)
+        assert (known.appointment_seconds, known.by_lane) == (
+            alone.appointment_seconds,
+            alone.by_lane,
+        )
+        assert alone.patient_bookings is None
+        for into in (session, elsewhere):
+            for window in windows:
+                assert sorted(patient_clashes_in(known.patient_bookings, into.pk, *window)) == (
+                    sorted(booking_sql.patient_clashes(who.pk, into.pk, *window))
+                ), (who, into, window)
+    known = booking_sql.session_bookings(
+        session.pk, patient=(patient.pk, session.starts_at, session.ends_at)
+    )
+    assert [(b.session_id, b.status) for b in known.patient_bookings] == [
+        (session.pk, Booking.Status.BOOKED)
+    ]
