@@ -541,3 +541,22 @@ def test_a_patients_bookings_read_with_the_session_find_what_the_clash_query_fin
     assert [(b.session_id, b.status) for b in known.patient_bookings] == [
         (session.pk, Booking.Status.BOOKED)
     ]
+
+
+def test_values_are_written_as_the_fields_own_preparation_makes_them(
+    session, patient, service, nurse, organisation
+):
+    booking = _new_booking(session, patient, service, nurse.user)
+    booking.notes = Booking.Source.BOOKED  # a str subclass (a choice) still goes the long way
+    message = _message(organisation, patient, "prep:1", expires_at=None, attempts=0)
+    for obj in (booking, message):
+        fields = booking_sql._writable(type(obj))
+        assert list(fields) == [
+            f for f in obj._meta.concrete_fields if f is not obj._meta.auto_field
+        ]
+        # The second `pre_save` (not adding) keeps the first's creation stamps; the clock is
+        # frozen (the session fixture), so `auto_now` stamps the same time again.
+        written = booking_sql._db_values(fields, obj)
+        expected = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+        assert written == expected
+        assert [type(value) for value in written] == [type(value) for value in expected]
