@@ -1,11 +1,14 @@
 """Scheduling benchmark: booking over HTTP, slot search and the day view, on PostgreSQL.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/outreach_bench \
-        .venv/bin/python -m bench.scheduling [--generate] [--requests 2000] [--clients 4]
+        .venv/bin/python -m bench.scheduling [--generate] [--requests 2000] [--clients 4] \
+            [--rounds 10]
 
 Booking throughput is compared with a bare Django view that locks one row and inserts one
 (bench/urls.py), served by the same gunicorn (2 workers) in the same run, so the ratio does not
-depend on the machine. Results go to bench/results/scheduling.json and standard output.
+depend on the machine; the two loads take turns, in alternating order, so neither is measured
+on a faster stretch of the run than the other. Results go to bench/results/scheduling.json and
+standard output.
 """
 
 import argparse

@@ -560,3 +560,21 @@ def test_values_are_written_as_the_fields_own_preparation_makes_them(
         expected = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
         assert written == expected
         assert [type(value) for value in written] == [type(value) for value in expected]
+
+
+@pytest.mark.parametrize("hours", [(48,), (48, 2), (30, 20, 10, 5, 2, 1)])
+def test_any_number_of_dependent_rows_goes_in_with_the_booking(
+    session, patient, service, nurse, organisation, hours
+):
+    booking = _new_booking(session, patient, service, nurse.user)
+
+    with CaptureQueriesContext(connection) as captured:
+        messages = _insert_with_reminders(booking, organisation, patient, nurse.user, hours)
+
+    assert len(captured) == (1 if connection.vendor == "postgresql" else 3)
+    stored = list(Message.objects.filter(booking=booking).order_by("pk"))
+    assert [(m.pk, m.idempotency_key, m.send_after) for m in stored] == [
+        (m.pk, f"booking:{booking.pk}:reminder:{n}h", BASE_TIME + timedelta(hours=n))
+        for m, n in zip(messages, hours, strict=True)
+    ]
+    assert {m.body for m in stored} == {"See you tomorrow."}
