@@ -320,12 +320,15 @@ def search_slots(
     limit: int,
     until: datetime | None = None,
     page_size: int = 40,
+    offered: bool = False,
 ) -> list[Slot]:
     """The first `limit` free slots across a queryset of sessions, read a page at a time.
 
     Sessions are read in order of start. A session cannot hold a slot earlier than its own
     start, so once `limit` slots are found and the next session starts after the last of
     them, nothing later can change the answer: a month's search usually reads one page.
+    `offered=True` says every session of the queryset offers `service` (it is filtered by
+    `sessions_offering`), so that is not asked again page by page.
     """
     ordered = sessions.only(*SESSION_FIELDS).order_by("starts_at", "pk")
     found: list[Slot] = []
@@ -337,7 +340,7 @@ def search_slots(
         if not page:
             break
         found = sorted(
-            found + free_slots(page, service, now=now, limit=limit, until=until),
+            found + free_slots(page, service, now=now, limit=limit, until=until, offered=offered),
             key=lambda slot: (slot.starts_at, slot.session_id),
         )[:limit]
         if following is None:
@@ -373,7 +376,10 @@ def slot_at(
 
 
 def sessions_offering(service: ServiceType, *, start: datetime, end: datetime) -> Q:
-    """The filter for live sessions offering `service` that start within [start, end)."""
+    """The filter for live sessions offering `service` that start within [start, end).
+
+    A search of sessions filtered by it may say `offered=True`.
+    """
     return Q(
         services=service,
         status__in=BOOKABLE_SESSION_STATUSES,

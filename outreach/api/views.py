@@ -279,7 +279,12 @@ class SlotSearchView(APIView):
         if data.get("venue"):
             sessions = sessions.filter(venue=data["venue"])
         found = availability.search_slots(
-            sessions, data["service"], now=max(now, start), limit=data["limit"], until=end
+            sessions,
+            data["service"],
+            now=max(now, start),
+            limit=data["limit"],
+            until=end,
+            offered=True,
         )
         return Response(s.SlotSerializer(found, many=True).data)
 

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clinics.models import StaffMember
 from outreach.models import BookingMode, OutreachSession
@@ -253,3 +255,18 @@ def test_an_analyst_may_search_slots(service, spread, make_staff, client_for, or
 
     assert response.status_code == 200
     assert len(response.json()) == 1
+
+
+def test_the_search_asks_once_which_sessions_offer_the_service(nurse_client, service, spread):
+    nurse_client.get(SEARCH, {"service": service.pk})  # warm the caches
+    through = OutreachSession.services.through._meta.db_table
+
+    with CaptureQueriesContext(connection) as captured:
+        slots = nurse_client.get(SEARCH, {"service": service.pk, "limit": 5}).json()
+
+    assert len(slots) == 5
+    # Only as the sessions' filter (a join), never as a query of its own.
+    reads = [q["sql"] for q in captured if through in (q["sql"] or "")]
+    assert len(reads) == 1
+    sessions = OutreachSession._meta.db_table
+    assert reads[0].startswith(f'SELECT "{sessions}"."id"'), reads[0]

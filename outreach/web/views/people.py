@@ -106,7 +106,7 @@ def book_next(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if form.cleaned_data["venue"]:
             sessions = sessions.filter(venue=form.cleaned_data["venue"])
-        slots = availability.search_slots(sessions, service, now=now, limit=1)
+        slots = availability.search_slots(sessions, service, now=now, limit=1, offered=True)
         if not slots:
             form.add_error(
                 None,
