@@ -1,5 +1,6 @@
 """API pieces every app uses: role permissions, scoped related fields and history."""
 
+import copy
 import threading
 from collections.abc import Callable
 from itertools import pairwise
@@ -148,6 +149,48 @@ def represent(serializer_class: type[serializers.BaseSerializer], instance: Any)
     if serializer is None:
         serializer = kept[serializer_class] = serializer_class()
     return serializer.to_representation(instance)
+
+
+_IMMUTABLE_TYPES = (str, int, float, bool, type(None), tuple, frozenset, type)
+
+
+class FreshFieldsSerializer(serializers.Serializer):
+    """An input serializer whose fields are made anew from their declarations, not deep copied.
+
+    DRF gives each serializer its own fields by deep-copying the declared ones, and a field's
+    copy deep-copies every argument it was declared with before making it again: for a booking
+    that costs more than its checks. Fields made again from the same arguments are the same
+    fields. The arguments are shared, as DRF already shares validators, so this is for
+    serializers whose fields are declared with values nothing changes: numbers, text, types,
+    functions, choices; a nested serializer or a mutable argument gets the deep copy.
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        made = {}
+        for name, field in self._declared_fields.items():
+            if _shareable(field):
+                made[name] = field.__class__(*field._args, **field._kwargs)
+            else:
+                made[name] = copy.deepcopy(field)
+        return made
+
+
+def _shareable(field: serializers.Field) -> bool:
+    if isinstance(field, serializers.BaseSerializer):
+        return False
+    values = [*field._args, *field._kwargs.values()]
+    return all(
+        isinstance(value, _IMMUTABLE_TYPES) or callable(value) or _choices(value)
+        for value in values
+    )
+
+
+def _choices(value: Any) -> bool:
+    """A list of choices (values or value and label pairs), which a ChoiceField only reads."""
+    return isinstance(value, list) and all(
+        isinstance(item, (str, int)) or (isinstance(item, tuple) and len(item) == 2)
+        for item in value
+    )
 
 
 def validated_input(

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from rest_framework import serializers
 
-from clinics.api.common import ScopedPrimaryKeyRelatedField, StrictCharField
+from clinics.api.common import FreshFieldsSerializer, ScopedPrimaryKeyRelatedField, StrictCharField
 from clinics.catalogue import active_service
 from clinics.models import MobileUnit, Patient, ServiceType, StaffMember, Venue
 from clinics.permissions import (
@@ -405,7 +405,7 @@ class ReadUnderLockField(ScopedPrimaryKeyRelatedField):
             self.fail("incorrect_type", data_type=type(data).__name__)
 
 
-class BookingInputSerializer(serializers.Serializer):
+class BookingInputSerializer(FreshFieldsSerializer):
     """Book a person into a slot; leave `starts_at` out for the session's next free slot."""
 
     # `patient` and `session` come back as ids: `book_slot` reads them under lock and checks

@@ -23,7 +23,6 @@ from clinics.api.common import (
 )
 from clinics.api.pagination import LargeListPagination
 from clinics.api.patient_records import PatientReadLogMixin
-from clinics.models import Patient
 from outreach import availability, services
 from outreach.api import serializers as s
 from outreach.models import Booking, OutreachSession, StaffAssignment
@@ -346,8 +345,9 @@ class BookingViewSet(
         data = serializer.validated_data
         try:
             booking, created = services.book_slot(
-                patient=Patient(pk=data["patient"]),
-                session=OutreachSession(pk=data["session"]),
+                # Ids: the service reads both under their locks.
+                patient=data["patient"],
+                session=data["session"],
                 for_user=request.user,
                 service=data["service"],
                 starts_at=data.get("starts_at"),

@@ -112,8 +112,8 @@ def _in_scope(
 
 def book_slot(
     *,
-    patient: Patient,
-    session: OutreachSession,
+    patient: Patient | int,
+    session: OutreachSession | int,
     service: ServiceType,
     by: Any,
     starts_at: datetime | None = None,
@@ -130,20 +130,23 @@ def book_slot(
     Returns (booking, created). With an idempotency key, a retried request (a tablet on the bus
     that lost signal after sending) returns the booking the first request made.
 
-    The session and the patient are read afresh under their locks, so only their ids matter
-    in `session` and `patient`. With `for_user`, both must be in that user's scope
-    (`sessions_for`, and `patients_for` less merged records): `UnknownRecord` otherwise.
+    The session and the patient are read afresh under their locks, so only their ids matter:
+    `session` and `patient` are the rows or their ids. With `for_user`, both must be in that
+    user's scope (`sessions_for`, and `patients_for` less merged records): `UnknownRecord`
+    otherwise.
     """
     now = now or timezone.now()
+    patient_id = patient if isinstance(patient, int) else patient.pk
+    session_id = session if isinstance(session, int) else session.pk
     if idempotency_key:
         existing = Booking.objects.filter(booked_by=by, idempotency_key=idempotency_key).first()
         if existing is not None:
             # A retry is answered as the first request was, unless what it names has gone.
             _in_scope(
-                Patient.objects.only("organisation", "merged_into").filter(pk=patient.pk).first(),
-                OutreachSession.objects.only("organisation").filter(pk=session.pk).first(),
-                patient_id=patient.pk,
-                session_id=session.pk,
+                Patient.objects.only("organisation", "merged_into").filter(pk=patient_id).first(),
+                OutreachSession.objects.only("organisation").filter(pk=session_id).first(),
+                patient_id=patient_id,
+                session_id=session_id,
                 for_user=for_user,
             )
             return existing, False
@@ -151,23 +154,22 @@ def book_slot(
         with transaction.atomic():
             # One booking at a time per session: the capacity and walk-in share checks read
             # every booking of the session, so they must not interleave. The exclusion
-            # constraints still have the last word on lanes and people. The venue comes
-            # with it for the reminders' wording.
-            # The reminders' templates come with it too.
+            # constraints still have the last word on lanes and people. The venue and the
+            # reminders' templates come with it for the reminders' wording.
             locked_session = booking_sql.lock_session(
-                session.pk,
+                session_id,
                 _SESSION_FIELDS,
                 service.pk,
                 templates=(MessageTemplate.Purpose.REMINDER, service.sensitive),
             )
             # Then the person: two bookings for one person in different sessions are
             # serialised here, before either inserts (always session first, then person).
-            locked_patient = booking_sql.lock_patient(patient.pk)
+            locked_patient = booking_sql.lock_patient(patient_id)
             _in_scope(
                 locked_patient,
                 locked_session,
-                patient_id=patient.pk,
-                session_id=session.pk,
+                patient_id=patient_id,
+                session_id=session_id,
                 for_user=for_user,
             )
             session, patient = locked_session, locked_patient
