@@ -362,8 +362,14 @@ class Booking(models.Model):
         Status.ENTERED_IN_ERROR: set(),
     }
 
-    session = models.ForeignKey(OutreachSession, on_delete=models.PROTECT, related_name="bookings")
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="bookings")
+    # No index of their own: the (session, status) and (patient, starts_at) indexes lead with
+    # them, and every booking writes each of its indexes.
+    session = models.ForeignKey(
+        OutreachSession, on_delete=models.PROTECT, related_name="bookings", db_index=False
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="bookings", db_index=False
+    )
     service_type = models.ForeignKey(ServiceType, on_delete=models.PROTECT, related_name="bookings")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -390,7 +396,12 @@ class Booking(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # The history is read by booking (its id) and by patient (a subject access request); its
+    # other keys are not looked up, so they are not indexed (each index costs every booking).
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        no_db_index=["session", "service_type", "booked_by", "rescheduled_from"],
+    )
     objects = BookingQuerySet.as_manager()
 
     class Meta:
@@ -694,8 +705,14 @@ class Message(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="messages"
     )
+    # Indexed by (patient, -send_after), which leads with it.
     patient = models.ForeignKey(
-        Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
+        Patient,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+        db_index=False,
     )
     recipient_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
