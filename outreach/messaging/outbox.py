@@ -276,38 +276,28 @@ def enqueue_due(messages: list[Message], *, now: datetime) -> None:
         _enqueue_if_due(message, now)
 
 
-def queue_messages(
-    messages: list[Message], *, now: datetime, new_keys: bool = False
-) -> list[Message]:
+def queue_messages(messages: list[Message], *, now: datetime) -> list[Message]:
     """Write rows made by `prepare_message` in one insert; idempotent like `queue_message`.
 
-    A key already written returns the row that has it, as `queue_message` would; with
-    `new_keys` the caller says no earlier row can have one (the keys name a row made in this
-    transaction), and the lookup is skipped. Should a concurrent request write one of the keys
-    meanwhile, the insert is undone and each row is written on its own, so the others still go.
+    A key already written returns the row that has it, as `queue_message` would. Should a
+    concurrent request write one of the keys meanwhile, the insert is undone and each row is
+    written on its own, so the others still go. (A new booking's reminders, whose keys cannot
+    exist yet, go in with the booking instead: `reminders.new_booking_reminders`.)
     """
     if not messages:
         return []
-    existing: dict[str, Message] = {}
-    if not new_keys:
-        keys = [message.idempotency_key for message in messages]
-        existing = {
-            row.idempotency_key: row for row in Message.objects.filter(idempotency_key__in=keys)
-        }
+    keys = [message.idempotency_key for message in messages]
+    existing = {
+        row.idempotency_key: row for row in Message.objects.filter(idempotency_key__in=keys)
+    }
     new = [message for message in messages if message.idempotency_key not in existing]
-    if new and new_keys:
-        # No savepoint either: nothing can clash, and a failure here is a bug that must undo
-        # the caller's whole transaction.
-        booking_sql.insert_rows(new)
-    elif new:
+    if new:
         try:
             with transaction.atomic():
                 booking_sql.insert_rows(new)
         except IntegrityError:
             return [_save_one(message, now) for message in messages]
-    if new:
-        for message in new:
-            _enqueue_if_due(message, now)
+        enqueue_due(new, now=now)
     return [existing.get(message.idempotency_key, message) for message in messages]
 
 
