@@ -9,6 +9,7 @@ class ClinicsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from clinics import checks  # noqa: F401  (registers the system checks)
@@ -16,7 +17,10 @@ class ClinicsConfig(AppConfig):
         from clinics.catalogue import catalogue_changed
         from clinics.models import ServiceType
         from clinics.roles import ensure_role_groups
+        from config.database import use_compiled_timestamps
 
+        # PostgreSQL timestamps read by psycopg's compiled loader (config/database.py).
+        connection_created.connect(use_compiled_timestamps, dispatch_uid="compiled-timestamps")
         # Permissions exist only after every app has migrated, so the groups are built then.
         post_migrate.connect(ensure_role_groups, dispatch_uid="clinics.ensure_role_groups")
         # Cached permission sets go stale whenever anything they were computed from changes.
