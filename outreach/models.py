@@ -714,6 +714,7 @@ class Message(models.Model):
         related_name="messages",
         db_index=False,
     )
+    # Indexed only where set (message_staff_recipient_idx): most messages go to patients.
     recipient_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -721,6 +722,7 @@ class Message(models.Model):
         blank=True,
         related_name="+",
         help_text="For messages to staff, such as the overdue referrals digest.",
+        db_index=False,
     )
     booking = models.ForeignKey(
         Booking, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
@@ -752,7 +754,9 @@ class Message(models.Model):
     failure_permanent = models.BooleanField(default=False)
     failure_detail = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    idempotency_key = models.CharField(max_length=150, unique=True)
+    # Unique by message_idempotency_key_unique: a constraint rather than `unique=True`, which on
+    # PostgreSQL adds a second, pattern-matching index that nothing searches.
+    idempotency_key = models.CharField(max_length=150)
     provider_reference = models.CharField(max_length=100, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -785,6 +789,9 @@ class Message(models.Model):
             models.CheckConstraint(
                 condition=~Q(idempotency_key=""), name="message_idempotency_key_required"
             ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"], name="message_idempotency_key_unique"
+            ),
         ]
         indexes = [
             # The every-minute sweep reads only scheduled rows by send time.
@@ -794,6 +801,12 @@ class Message(models.Model):
                 name="message_due_idx",
             ),
             models.Index(fields=["patient", "-send_after"]),
+            # Staff messages are few; deleting a user finds theirs through it.
+            models.Index(
+                fields=["recipient_user"],
+                condition=Q(recipient_user__isnull=False),
+                name="message_staff_recipient_idx",
+            ),
         ]
 
     def __str__(self) -> str:

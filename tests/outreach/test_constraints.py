@@ -18,6 +18,7 @@ from django.db.utils import ConnectionHandler
 
 from outreach.models import (
     Booking,
+    Message,
     MessageTemplate,
     OutreachSession,
     StaffAssignment,
@@ -159,6 +160,7 @@ UNIQUE_TESTED = {
     "waitlistentry_one_open_per_patient_service_venue",
     "waitlistentry_one_open_per_patient_service_any_venue",
     "messagetemplate_one_active_per_purpose",
+    "message_idempotency_key_unique",
 }
 EXCLUSION_TESTED = {
     "outreachsession_unit_no_overlap",
@@ -254,6 +256,13 @@ def test_a_patient_may_rebook_a_session_after_an_inactive_booking(status):
     first = factories.BookingFactory(status=status, cancelled_by="patient")
     again = factories.BookingFactory(session=first.session, patient=first.patient)
     assert again.pk != first.pk
+
+
+def test_two_messages_cannot_share_an_idempotency_key():
+    first = factories.MessageFactory()
+    with pytest.raises(IntegrityError, match=r"(?i)unique"), transaction.atomic():
+        factories.MessageFactory(idempotency_key=first.idempotency_key)
+    assert Message.objects.filter(idempotency_key=first.idempotency_key).count() == 1
 
 
 def test_one_user_cannot_reuse_an_idempotency_key():
