@@ -287,6 +287,14 @@ def free_slots(
             for plan in plans
             if plan.earliest < window_end and plan.session.ends_at > window_start
         ]
+        if not reached:
+            # Between clinics (overnight, say): the next window starts at the next session
+            # and is the first window's width again, as the first session of a run reads.
+            upcoming = [plan.earliest for plan in plans if plan.earliest >= window_end]
+            if not upcoming:
+                break
+            window_start, width = min(upcoming), _FIRST_WINDOW
+            continue
         unchecked = [plan for plan in reached if plan.session.pk not in checked]
         checked.update(plan.session.pk for plan in unchecked)
         full.update(plan.session.pk for plan in unchecked)

@@ -99,11 +99,15 @@ def aware(value: Any) -> datetime:
     return value
 
 
-def _seconds(start: str, end: str) -> str:
-    """SQL for the seconds from `start` to `end`, two timestamp columns."""
+def _total_seconds(start: str, end: str) -> str:
+    """SQL for the seconds from `start` to `end` (two timestamp columns) summed over a group.
+
+    On PostgreSQL the intervals are summed and turned into seconds once: `EXTRACT` gives a
+    numeric, and summing a numeric per row costs twice as much as summing the intervals.
+    """
     if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM ({end} - {start}))"
-    return f"(julianday({end}) - julianday({start})) * 86400.0"
+        return f"EXTRACT(EPOCH FROM SUM({end} - {start}))"
+    return f"SUM((julianday({end}) - julianday({start})) * 86400.0)"
 
 
 _ACTIVE = tuple(Booking.ACTIVE_STATUSES)
@@ -294,9 +298,9 @@ def appointment_seconds(session_ids: Sequence[int]) -> dict[int, float]:
         session, status, source = (
             _column(Booking, name) for name in ("session", "status", "source")
         )
-        span = _seconds(_column(Booking, "starts_at"), _column(Booking, "ends_at"))
+        seconds = _total_seconds(_column(Booking, "starts_at"), _column(Booking, "ends_at"))
         return (
-            f"SELECT {session}, SUM({span}) FROM {_table(Booking)}"  # noqa: S608  # nosec B608
+            f"SELECT {session}, {seconds} FROM {_table(Booking)}"  # noqa: S608  # nosec B608
             f" WHERE {session} IN ({_placeholders(session_ids)})"
             f" AND {status} IN ({_placeholders(_ACTIVE)}) AND {source} <> %s"
             f" GROUP BY {session}"

@@ -3,6 +3,7 @@
 `status` is read-only everywhere: it changes only through the POST actions.
 """
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -291,12 +292,32 @@ class AssignStaffInputSerializer(serializers.Serializer):
     staff = ScopedPrimaryKeyRelatedField(_own_staff)
 
 
+# A free slot's shape, for the schema: `slots_data` writes the answers.
 class SlotSerializer(serializers.Serializer):
     session = serializers.IntegerField(source="session_id")
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     lane = serializers.IntegerField()
     lanes_free = serializers.IntegerField()
+
+
+def slots_data(slots: Iterable[Any]) -> list[dict[str, Any]]:
+    """What `SlotSerializer(slots, many=True).data` gives, without a field call per value.
+
+    A search answers with up to 200 slots of five plain values each; the times are written by
+    the serializer's own `DateTimeField`, so their format and time zone are the same.
+    """
+    moment = serializers.DateTimeField().to_representation
+    return [
+        {
+            "session": slot.session_id,
+            "starts_at": moment(slot.starts_at),
+            "ends_at": moment(slot.ends_at),
+            "lane": slot.lane,
+            "lanes_free": slot.lanes_free,
+        }
+        for slot in slots
+    ]
 
 
 class SlotQuerySerializer(serializers.Serializer):

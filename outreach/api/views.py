@@ -187,7 +187,7 @@ class SessionViewSet(
         session = self.get_object()
         data = validated_input(s.SessionSlotQuerySerializer, request, request.query_params)
         slots = availability.free_slots([session], data["service"], now=timezone.now())
-        return Response(s.SlotSerializer(slots, many=True).data)
+        return Response(s.slots_data(slots))
 
     @extend_schema(responses={200: s.SessionDaySerializer, 404: ERRORS[404]})
     @action(detail=True, methods=["get"])
@@ -285,7 +285,7 @@ class SlotSearchView(APIView):
             until=end,
             offered=True,
         )
-        return Response(s.SlotSerializer(found, many=True).data)
+        return Response(s.slots_data(found))
 
 
 class BookingViewSet(

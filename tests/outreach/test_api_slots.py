@@ -1,12 +1,16 @@
 """Free slots: one session's, and the search across sessions."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from clinics.models import StaffMember
+from outreach.api.serializers import SlotSerializer, slots_data
+from outreach.availability import Slot
 from outreach.models import BookingMode, OutreachSession
 from tests import factories
 from tests.outreach.conftest import NOW, TOMORROW_10, assert_error, iso
@@ -270,3 +274,36 @@ def test_the_search_asks_once_which_sessions_offer_the_service(nurse_client, ser
     assert len(reads) == 1
     sessions = OutreachSession._meta.db_table
     assert reads[0].startswith(f'SELECT "{sessions}"."id"'), reads[0]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/London"])
+def test_the_slots_answer_is_what_the_slot_serializer_writes(settings, zone):
+
+    settings.TIME_ZONE = zone
+    # Either side of the October clock change, one with microseconds, one in another zone.
+    slots = [
+        Slot(
+            7,
+            datetime(2027, 10, 31, 0, 30, tzinfo=UTC),
+            datetime(2027, 10, 31, 1, 30, tzinfo=UTC),
+            1,
+            2,
+        ),
+        Slot(
+            8,
+            datetime(2027, 10, 31, 1, 30, 0, 5, tzinfo=UTC),
+            datetime(2027, 10, 31, 2, 0, tzinfo=UTC),
+            3,
+            1,
+        ),
+        Slot(
+            9,
+            datetime(2027, 7, 1, 10, tzinfo=ZoneInfo("Europe/Paris")),
+            datetime(2027, 7, 1, 11, tzinfo=UTC),
+            2,
+            4,
+        ),
+    ]
+    with timezone.override(zone):
+        assert slots_data(slots) == SlotSerializer(slots, many=True).data
+        assert slots_data([]) == []

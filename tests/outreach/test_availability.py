@@ -86,3 +86,42 @@ def test_the_search_gives_the_same_slots_whatever_the_page_size():
         )
         assert found == everything[:3], page_size
     assert Booking.objects.count() == 12
+
+
+def test_a_search_across_a_night_reads_the_next_morning_from_its_first_session(monkeypatch):
+    service = factories.ServiceTypeFactory(default_duration_minutes=60)
+    evening = _session(service, START, 2)
+    _fill(evening, service, except_hour=1)
+    morning = _session(service, START + timedelta(hours=16), 8)
+    _fill(morning, service, except_hour=3)
+    windows = []
+    read = availability.booking_sql.lane_bookings
+
+    def recording(session_ids, start, end):
+        windows.append((sorted(session_ids), start, end))
+        return read(session_ids, start, end)
+
+    monkeypatch.setattr(availability.booking_sql, "lane_bookings", recording)
+
+    found = availability.free_slots(OutreachSession.objects.all(), service, now=BEFORE, limit=2)
+
+    assert [(slot.session_id, slot.starts_at) for slot in found] == [
+        (evening.pk, evening.starts_at + timedelta(hours=1)),
+        (morning.pk, morning.starts_at + timedelta(hours=3)),
+    ]
+    # The night is skipped: the morning's first read starts at its session, a first window wide
+    # (plus the slot's length), not a doubled window reaching back into the night.
+    morning_reads = [(start, end) for ids, start, end in windows if ids == [morning.pk]]
+    assert morning_reads[0] == (
+        morning.starts_at,
+        morning.starts_at + availability._FIRST_WINDOW + timedelta(hours=1),
+    )
+    assert all(ids == [evening.pk] for ids, _, _ in windows[: -len(morning_reads)])
+
+
+def test_a_search_with_nothing_after_a_gap_stops():
+    service = factories.ServiceTypeFactory(default_duration_minutes=60)
+    evening = _session(service, START, 2)
+    _fill(evening, service)
+
+    assert availability.free_slots(OutreachSession.objects.all(), service, now=BEFORE) == []
