@@ -337,8 +337,11 @@ def lane_bookings(
     with _cursor() as cursor:
         cursor.execute(sql, [*session_ids, *_ACTIVE, db_datetime(end), db_datetime(start)])
         rows = cursor.fetchall()
+    if connection.vendor != "postgresql":
+        # PostgreSQL's driver hands back aware datetimes; SQLite's, naive UTC.
+        rows = [(session, n, aware(begins), aware(ends)) for session, n, begins, ends in rows]
     for session_id, lane_number, booked_from, booked_to in rows:
-        found[session_id][lane_number].append((aware(booked_from), aware(booked_to)))
+        found[session_id][lane_number].append((booked_from, booked_to))
     return found
 
 

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from outreach import availability
 from outreach.models import Booking, BookingMode, OutreachSession
@@ -125,3 +127,31 @@ def test_a_search_with_nothing_after_a_gap_stops():
     _fill(evening, service)
 
     assert availability.free_slots(OutreachSession.objects.all(), service, now=BEFORE) == []
+
+
+_MINUTE = timedelta(minutes=1)
+_interval = st.tuples(st.integers(0, 120), st.integers(1, 40)).map(
+    lambda pair: (START + pair[0] * _MINUTE, START + (pair[0] + pair[1]) * _MINUTE)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    by_lane=st.dictionaries(st.integers(1, 4), st.lists(_interval, max_size=8), max_size=4),
+    lanes=st.integers(1, 5),
+    slot=_interval,
+)
+def test_the_lane_index_finds_the_lanes_free_lanes_finds(by_lane, lanes, slot):
+    """Overlapping bookings in a lane included, as on a database without the constraint."""
+    assert availability.LaneIndex(by_lane, lanes).free(*slot) == availability.free_lanes(
+        by_lane, lanes, *slot
+    )
+
+
+def test_the_lane_index_sees_a_booking_that_ends_as_a_slot_starts_as_not_in_it():
+    by_lane = {1: [(START, START + 10 * _MINUTE), (START + 20 * _MINUTE, START + 30 * _MINUTE)]}
+    index = availability.LaneIndex(by_lane, 2)
+
+    assert index.free(START + 10 * _MINUTE, START + 20 * _MINUTE) == [1, 2]
+    assert index.free(START + 9 * _MINUTE, START + 20 * _MINUTE) == [2]
+    assert index.free(START + 10 * _MINUTE, START + 21 * _MINUTE) == [2]
