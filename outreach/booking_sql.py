@@ -12,10 +12,11 @@ What they read is what the ORM versions read: the rules that use it (`availabili
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from math import ceil
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.db import connection
@@ -154,20 +155,9 @@ def _lock_session_sql(fields: Sequence[str], with_templates: bool) -> tuple[str,
 _CHANNELS = tuple(ContactPoint.Channel.values)
 
 
-def lock_session(
-    pk: Any,
-    fields: Sequence[str],
-    service_id: int,
-    *,
-    templates: tuple[str, bool] | None = None,
-) -> OutreachSession | None:
-    """The session `pk`, locked, with `fields`, its venue's name and whether it offers the service.
-
-    `offers_service` is set on the returned session; None if there is no such session. With
-    `templates`, a purpose and a discretion, the active templates for them come in the same
-    statement, by channel (None where there is none), as `known_templates[templates]`: a
-    booking's reminders are worded from them.
-    """
+def _lock_session_query(
+    pk: Any, fields: Sequence[str], service_id: int, templates: tuple[str, bool] | None
+) -> tuple[str, list[Any], list[str]]:
     sql, attnames = _statement(
         ("lock_session", tuple(fields), templates is not None),
         lambda: _lock_session_sql(fields, templates is not None),
@@ -178,9 +168,12 @@ def lock_session(
         for channel in _CHANNELS:
             params += [purpose, channel, discreet, True]
     params.append(pk)
-    with _cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    return sql, params, attnames
+
+
+def _locked_session(
+    row: Sequence[Any] | None, attnames: list[str], templates: tuple[str, bool] | None
+) -> OutreachSession | None:
     if row is None:
         return None
     width = len(attnames)
@@ -201,6 +194,27 @@ def lock_session(
             found[channel] = None if columns[0] is None else _make(MessageTemplate, columns)
         session.known_templates = {templates: found}  # type: ignore[attr-defined]
     return session
+
+
+def lock_session(
+    pk: Any,
+    fields: Sequence[str],
+    service_id: int,
+    *,
+    templates: tuple[str, bool] | None = None,
+) -> OutreachSession | None:
+    """The session `pk`, locked, with `fields`, its venue's name and whether it offers the service.
+
+    `offers_service` is set on the returned session; None if there is no such session. With
+    `templates`, a purpose and a discretion, the active templates for them come in the same
+    statement, by channel (None where there is none), as `known_templates[templates]`: a
+    booking's reminders are worded from them.
+    """
+    sql, params, attnames = _lock_session_query(pk, fields, service_id, templates)
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return _locked_session(row, attnames, templates)
 
 
 def _columns(model: type[Model]) -> str:
@@ -242,13 +256,7 @@ def _read_one(model: type[M], sql: str, params: Sequence[Any]) -> M | None:
     return found[0] if found else None
 
 
-def lock_patient(pk: Any) -> Patient | None:
-    """The patient `pk`, every field read, locked; None if there is no such patient.
-
-    The patient's contact points come in the same statement (for the reminders of a booking
-    made under this lock), in the model's order, as `known_contact_points`.
-    """
-
+def _lock_patient_sql() -> str:
     def build() -> str:
         patient, preferred, channel = (
             _column(ContactPoint, name) for name in ("patient", "is_preferred", "channel")
@@ -261,9 +269,10 @@ def lock_patient(pk: Any) -> Patient | None:
             f" ORDER BY c.{preferred} DESC, c.{channel}, c.id{_for_update('p')}"
         )
 
-    with _cursor() as cursor:
-        cursor.execute(_statement(("lock_patient",), build), [pk])
-        rows = cursor.fetchall()
+    return _statement(("lock_patient",), build)
+
+
+def _locked_patient(rows: Sequence[Sequence[Any]]) -> Patient | None:
     if not rows:
         return None
     width = len(Patient._meta.concrete_fields)
@@ -272,6 +281,17 @@ def lock_patient(pk: Any) -> Patient | None:
         _make(ContactPoint, row[width:]) for row in rows if row[width] is not None
     ]
     return found
+
+
+def lock_patient(pk: Any) -> Patient | None:
+    """The patient `pk`, every field read, locked; None if there is no such patient.
+
+    The patient's contact points come in the same statement (for the reminders of a booking
+    made under this lock), in the model's order, as `known_contact_points`.
+    """
+    with _cursor() as cursor:
+        cursor.execute(_lock_patient_sql(), [pk])
+        return _locked_patient(cursor.fetchall())
 
 
 def contact_points(patient_id: int) -> list[ContactPoint]:
@@ -345,20 +365,12 @@ def lane_bookings(
     return found
 
 
-def session_bookings(
-    session_id: int, *, patient: tuple[int, datetime, datetime] | None = None
-) -> "SessionBookings":
-    """Every active booking of one session, read once: its booked time and its lanes' bookings.
-
-    What `appointment_seconds` and `lane_bookings` read, in one statement: a booking reads it
-    right after it locks the session (a session holds a few hundred bookings at most).
-
-    With `patient`, (patient id, start, end), the same statement reads the bookings of that
-    patient that `patient_clashes` could find for a slot within [start, end): the active ones
-    in this session and the booked or arrived ones overlapping the time. The booking reads them
-    under the patient's lock too, and checks its slot against them (`patient_bookings`).
-    """
-    from outreach.availability import PatientBooking, SessionBookings
+def _session_bookings_query(
+    session_id: int, patient_id: int | None, window: tuple[datetime, datetime] | None
+) -> tuple[str, list[Any]]:
+    """The statement `session_bookings` runs; with `patient_id` and no `window`, the patient's
+    bookings are those that could clash with a slot within the session's own hours."""
+    in_hours = patient_id is not None and window is None
 
     def build() -> str:
         lane, starts_at, ends_at, source, session, status, person = (
@@ -369,22 +381,42 @@ def session_bookings(
             f"SELECT 0, {lane}, {starts_at}, {ends_at}, {source} FROM {_table(Booking)}"  # noqa: S608  # nosec B608
             f" WHERE {session} = %s AND {status} IN ({_placeholders(_ACTIVE)})"
         )
-        if patient is None:
+        if patient_id is None:
             return sql
+        if in_hours:
+            hours = _table(OutreachSession)
+            session_start, session_end = (
+                _column(OutreachSession, name) for name in ("starts_at", "ends_at")
+            )
+            before = f"(SELECT {session_end} FROM {hours} WHERE id = %s)"  # noqa: S608  # nosec B608
+            after = f"(SELECT {session_start} FROM {hours} WHERE id = %s)"  # noqa: S608  # nosec B608
+        else:
+            before = after = "%s"
         return (
             f"{sql} UNION ALL SELECT 1, {session}, {starts_at}, {ends_at}, {status}"  # noqa: S608  # nosec B608
             f" FROM {_table(Booking)} WHERE {person} = %s"
             f" AND {status} IN ({_placeholders(_ACTIVE)}) AND ({session} = %s"
-            f" OR ({status} IN ({_placeholders(_LIVE)}) AND {starts_at} < %s AND {ends_at} > %s))"
+            f" OR ({status} IN ({_placeholders(_LIVE)}) AND {starts_at} < {before}"
+            f" AND {ends_at} > {after}))"
         )
 
     params: list[Any] = [session_id, *_ACTIVE]
-    if patient is not None:
-        patient_id, start, end = patient
-        params += [patient_id, *_ACTIVE, session_id, *_LIVE, db_datetime(end), db_datetime(start)]
-    with _cursor() as cursor:
-        cursor.execute(_statement(("session_bookings", patient is not None), build), params)
-        rows = cursor.fetchall()
+    if patient_id is not None:
+        params += [patient_id, *_ACTIVE, session_id, *_LIVE]
+        if window is None:
+            params += [session_id, session_id]
+        else:
+            start, end = window
+            params += [db_datetime(end), db_datetime(start)]
+    kind = "in_hours" if in_hours else patient_id is not None
+    return _statement(("session_bookings", kind), build), params
+
+
+def _session_bookings_from(
+    session_id: int, rows: list[Any], with_patient: bool
+) -> "SessionBookings":
+    from outreach.availability import PatientBooking, SessionBookings
+
     if connection.vendor != "postgresql":
         # PostgreSQL's driver hands back aware datetimes; SQLite's, naive UTC.
         rows = [
@@ -407,8 +439,84 @@ def session_bookings(
                 by_lane[number] = [(booked_from, booked_to)]
             else:
                 held.append((booked_from, booked_to))
-    return SessionBookings(
-        session_id, seconds, by_lane, tuple(theirs) if patient is not None else None
+    return SessionBookings(session_id, seconds, by_lane, tuple(theirs) if with_patient else None)
+
+
+def session_bookings(
+    session_id: int, *, patient: tuple[int, datetime, datetime] | None = None
+) -> "SessionBookings":
+    """Every active booking of one session, read once: its booked time and its lanes' bookings.
+
+    What `appointment_seconds` and `lane_bookings` read, in one statement: a booking reads it
+    right after it locks the session (a session holds a few hundred bookings at most).
+
+    With `patient`, (patient id, start, end), the same statement reads the bookings of that
+    patient that `patient_clashes` could find for a slot within [start, end): the active ones
+    in this session and the booked or arrived ones overlapping the time. The booking reads them
+    under the patient's lock too, and checks its slot against them (`patient_bookings`).
+    """
+    patient_id, window = (None, None) if patient is None else (patient[0], patient[1:])
+    sql, params = _session_bookings_query(session_id, patient_id, window)
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return _session_bookings_from(session_id, rows, patient is not None)
+
+
+class BookingLocks(NamedTuple):
+    """What a booking reads under its locks, from `lock_for_booking`."""
+
+    session: OutreachSession | None
+    patient: Patient | None
+    bookings: "SessionBookings"
+
+
+@contextmanager
+def _pipeline() -> Iterator[None]:
+    """On PostgreSQL, the statements run within are sent together, without waiting for each
+    answer in turn: their results are read when first fetched. Elsewhere, nothing changes.
+
+    The server still runs them one after another, in the order given; an error in one is
+    raised when its results (or a later statement's) are fetched, and the rest are skipped.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
+
+
+def lock_for_booking(
+    session_id: int,
+    fields: Sequence[str],
+    service_id: int,
+    *,
+    templates: tuple[str, bool] | None,
+    patient_id: int,
+) -> BookingLocks:
+    """`lock_session`, then `lock_patient`, then `session_bookings`, in one round trip.
+
+    The locks are taken in that order, session first, as when the three run one by one. The
+    patient's bookings read are those that could clash with a slot within the session's
+    hours (the window `session_bookings(patient=)` is given by a booking). Whatever a check
+    then refuses, the caller's transaction rolls back and lets go of both locks.
+    """
+    session_sql, session_params, attnames = _lock_session_query(
+        session_id, fields, service_id, templates
+    )
+    bookings_sql, bookings_params = _session_bookings_query(session_id, patient_id, None)
+    with _pipeline(), _cursor() as first, _cursor() as second, _cursor() as third:
+        first.execute(session_sql, session_params)
+        second.execute(_lock_patient_sql(), [patient_id])
+        third.execute(bookings_sql, bookings_params)
+        session_row = first.fetchone()
+        patient_rows = second.fetchall()
+        booking_rows = third.fetchall()
+    return BookingLocks(
+        _locked_session(session_row, attnames, templates),
+        _locked_patient(patient_rows),
+        _session_bookings_from(session_id, booking_rows, True),
     )
 
 

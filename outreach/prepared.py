@@ -27,6 +27,13 @@ class PreparedCursor(ServerBindingCursor):
         kwargs.setdefault("binary", True)
         return super().execute(query, params, **kwargs)
 
+    def _maybe_prepare_gen(self, pgq: Any, **kwargs: Any) -> Any:
+        # psycopg keeps the statement it sent (what Django's query log and `connection.queries`
+        # read) only when it waits for the answer; in pipeline mode it sends a prepared
+        # statement without keeping it, and the log would show None.
+        self._query = pgq
+        return super()._maybe_prepare_gen(pgq, **kwargs)
+
 
 def prepared_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
     """A `PreparedCursor` on `connection`, wrapped as `connection.cursor()` wraps its own.

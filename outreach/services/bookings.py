@@ -155,24 +155,26 @@ def book_slot(
             # One booking at a time per session: the capacity and walk-in share checks read
             # every booking of the session, so they must not interleave. The exclusion
             # constraints still have the last word on lanes and people. The venue and the
-            # reminders' templates come with it for the reminders' wording.
-            locked_session = booking_sql.lock_session(
+            # reminders' templates come with it for the reminders' wording. Then the person:
+            # two bookings for one person in different sessions are serialised there, before
+            # either inserts (always session first, then person). With both locks held, the
+            # session's bookings and those of the patient's that could clash with a slot in
+            # it are read: all three in one round trip.
+            locked = booking_sql.lock_for_booking(
                 session_id,
                 _SESSION_FIELDS,
                 service.pk,
                 templates=(MessageTemplate.Purpose.REMINDER, service.sensitive),
+                patient_id=patient_id,
             )
-            # Then the person: two bookings for one person in different sessions are
-            # serialised here, before either inserts (always session first, then person).
-            locked_patient = booking_sql.lock_patient(patient_id)
             _in_scope(
-                locked_patient,
-                locked_session,
+                locked.patient,
+                locked.session,
                 patient_id=patient_id,
                 session_id=session_id,
                 for_user=for_user,
             )
-            session, patient = locked_session, locked_patient
+            session, patient, known = locked.session, locked.patient, locked.bookings
             check_session_open(session)
             if session.booking_mode == BookingMode.WALK_IN:
                 raise Conflict(
@@ -181,11 +183,6 @@ def book_slot(
                 )
             check_service(session, service, offered=session.offers_service)
             check_patient(patient, session, service)
-            # Both locks are held: the session's bookings and those of the patient's that could
-            # clash with a slot in it are read at once.
-            known = booking_sql.session_bookings(
-                session.pk, patient=(patient.pk, session.starts_at, session.ends_at)
-            )
             slot = choose_slot(
                 session, service, now=now, starts_at=starts_at, lane=lane, known=known
             )

@@ -473,6 +473,22 @@ def test_the_locked_session_comes_with_the_active_templates_by_channel(session, 
     assert booking_sql.lock_session(session.pk + 1000, fields, service.pk) is None
 
 
+def _one_slot_booking(
+    session, patient, service, by, at, *, status=Booking.Status.BOOKED, lane=1, **extra
+):
+    return factories.BookingFactory(
+        **extra,
+        session=session,
+        patient=patient,
+        service_type=service,
+        booked_by=by,
+        starts_at=at,
+        ends_at=at + timedelta(minutes=session.slot_minutes),
+        lane=lane,
+        status=status,
+    )
+
+
 def test_a_patients_bookings_read_with_the_session_find_what_the_clash_query_finds(
     session, patient, service, nurse, organisation
 ):
@@ -486,18 +502,8 @@ def test_a_patients_bookings_read_with_the_session_find_what_the_clash_query_fin
     elsewhere = factories.OutreachSessionFactory(organisation=organisation, venue=session.venue)
     someone = factories.PatientFactory(organisation=organisation)
 
-    def booking(at, *, into=session, who=patient, status=Booking.Status.BOOKED, lane=1, **extra):
-        return factories.BookingFactory(
-            **extra,
-            session=into,
-            patient=who,
-            service_type=service,
-            booked_by=nurse.user,
-            starts_at=at,
-            ends_at=at + minutes,
-            lane=lane,
-            status=status,
-        )
+    def booking(at, *, into=session, who=patient, **extra):
+        return _one_slot_booking(into, who, service, nurse.user, at, **extra)
 
     booking(start + 2 * minutes)
     booking(start, who=someone, lane=2)
@@ -578,3 +584,104 @@ def test_any_number_of_dependent_rows_goes_in_with_the_booking(
         for m, n in zip(messages, hours, strict=True)
     ]
     assert {m.body for m in stored} == {"See you tomorrow."}
+
+
+def test_the_locks_for_a_booking_read_what_the_three_reads_do_one_by_one(
+    session, patient, service, nurse, organisation
+):
+    minutes = timedelta(minutes=session.slot_minutes)
+    factories.ContactPointFactory(patient=patient)
+    factories.MessageTemplateFactory(body="Current")
+    other_session = factories.OutreachSessionFactory(
+        organisation=organisation, starts_at=session.starts_at, ends_at=session.ends_at
+    )
+    later = factories.OutreachSessionFactory(
+        organisation=organisation,
+        starts_at=session.ends_at + timedelta(hours=1),
+        ends_at=session.ends_at + timedelta(hours=3),
+    )
+    someone = factories.PatientFactory(organisation=organisation)
+    for into, who, at, lane in (
+        (session, someone, session.starts_at, 1),
+        (session, patient, session.starts_at + 2 * minutes, 2),
+        (other_session, patient, other_session.starts_at + 4 * minutes, 1),
+        # Outside the session's hours: not a booking a slot in it could clash with.
+        (later, patient, later.starts_at, 1),
+    ):
+        _one_slot_booking(into, who, service, nurse.user, at, lane=lane)
+    fields = ("pk", "venue", "starts_at", "ends_at", "organisation", "name", "lanes")
+    templates = (Purpose.REMINDER, False)
+
+    with CaptureQueriesContext(connection) as captured:
+        locked = booking_sql.lock_for_booking(
+            session.pk, fields, service.pk, templates=templates, patient_id=patient.pk
+        )
+
+    one = booking_sql.lock_session(session.pk, fields, service.pk, templates=templates)
+    person = booking_sql.lock_patient(patient.pk)
+    known = booking_sql.session_bookings(
+        session.pk, patient=(patient.pk, session.starts_at, session.ends_at)
+    )
+    assert [
+        (f.attname, getattr(locked.session, f.attname))
+        for f in one._meta.concrete_fields
+        if f.attname in one.__dict__
+    ] == [
+        (f.attname, getattr(one, f.attname))
+        for f in one._meta.concrete_fields
+        if f.attname in one.__dict__
+    ]
+    assert locked.session.known_templates == one.known_templates
+    assert (locked.session.offers_service, locked.session.venue.name) == (True, session.venue.name)
+    assert [getattr(locked.patient, f.attname) for f in person._meta.concrete_fields] == [
+        getattr(person, f.attname) for f in person._meta.concrete_fields
+    ]
+    assert locked.patient.known_contact_points == person.known_contact_points
+    assert locked.bookings == known
+    assert sorted(b.session_id for b in locked.bookings.patient_bookings) == sorted(
+        [session.pk, other_session.pk]
+    )
+    # Each statement is in the query log with its text.
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert all(statements)
+    assert sum("outreach_booking" in sql for sql in statements) == 1
+
+    missing = booking_sql.lock_for_booking(
+        session.pk + 1000, fields, service.pk, templates=templates, patient_id=patient.pk + 1000
+    )
+    assert (missing.session, missing.patient) == (None, None)
+    assert missing.bookings.by_lane == {}
+    assert missing.bookings.patient_bookings == ()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_error_within_the_locks_for_a_booking_is_djangos_and_rolls_back_cleanly(
+    session, patient, service
+):
+    """A statement that fails in the pipeline raises as it would alone; the rest are skipped."""
+    from django.db import OperationalError, connections, transaction
+
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as holder:
+            holder.execute("BEGIN")
+            holder.execute(
+                "SELECT id FROM outreach_outreachsession WHERE id = %s FOR UPDATE", [session.pk]
+            )
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '50ms'")
+                with pytest.raises(OperationalError, match="lock"):
+                    booking_sql.lock_for_booking(
+                        session.pk, ("pk",), service.pk, templates=None, patient_id=patient.pk
+                    )
+            holder.execute("ROLLBACK")
+    finally:
+        other.close()
+    # The connection is usable and nothing is left locked.
+    with transaction.atomic():
+        locked = booking_sql.lock_for_booking(
+            session.pk, ("pk", "venue"), service.pk, templates=None, patient_id=patient.pk
+        )
+    assert (locked.session.pk, locked.patient.pk) == (session.pk, patient.pk)
