@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -301,19 +301,46 @@ def main() -> None:
 
         start = timezone.now()
         end = start + timedelta(days=30)
-        query = urlencode({"service": service.pk, "from": start.isoformat(), "to": end.isoformat()})
         browser = Browser()
-        search_times, bare_times = [], []
-        for _ in range(args.searches):
-            began = time.perf_counter()
-            status_code, _ = browser.request("GET", f"/api/v1/slots/?{query}")
-            search_times.append(time.perf_counter() - began)
-            assert status_code == 200
-            began = time.perf_counter()
-            browser.request("GET", "/healthz/")
-            bare_times.append(time.perf_counter() - began)
-        search = summary(search_times, sum(search_times), 0)
-        bare_get = summary(bare_times, sum(bare_times), 0)
+
+        def searches(begin: Any, count: int) -> tuple[dict[str, Any], dict[str, Any]]:
+            """`count` searches from `begin` over 30 days, each followed by a bare request."""
+            query = urlencode(
+                {
+                    "service": service.pk,
+                    "from": begin.isoformat(),
+                    "to": (begin + timedelta(days=30)).isoformat(),
+                }
+            )
+            search_times, bare_times = [], []
+            for _ in range(count):
+                began = time.perf_counter()
+                status_code, _ = browser.request("GET", f"/api/v1/slots/?{query}")
+                search_times.append(time.perf_counter() - began)
+                assert status_code == 200
+                began = time.perf_counter()
+                browser.request("GET", "/healthz/")
+                bare_times.append(time.perf_counter() - began)
+            return (
+                summary(search_times, sum(search_times), 0),
+                summary(bare_times, sum(bare_times), 0),
+            )
+
+        search, bare_get = searches(start, args.searches)
+        # From now, the search's work depends on the time of day the benchmark runs at: in the
+        # afternoon the day's clinics are closing and hold few free slots, so a second window
+        # is read. The same search from fixed London times tomorrow compares runs made at
+        # different hours.
+        tomorrow = timezone.localtime(start).date() + timedelta(days=1)
+        by_start = {}
+        for hour, minute in ((8, 0), (11, 0), (14, 0), (16, 30)):
+            begin = timezone.make_aware(
+                datetime.combine(tomorrow, datetime.min.time()).replace(hour=hour, minute=minute)
+            )
+            found, _ = searches(begin, max(1, args.searches // 3))
+            by_start[f"{hour:02d}:{minute:02d}"] = {
+                key: found[key] for key in ("median_ms", "p95_ms")
+            }
         results["slot_search_http"] = {
             "search": search,
             "bare_view": bare_get,
@@ -322,6 +349,8 @@ def main() -> None:
             "sessions_in_window": OutreachSession.objects.filter(
                 starts_at__gte=start, starts_at__lt=end
             ).count(),
+            "searched_from": timezone.localtime(start).strftime("%H:%M London time"),
+            "from_tomorrow_at_london_time": by_start,
         }
     finally:
         os.killpg(server.pid, signal.SIGTERM)
