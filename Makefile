@@ -89,11 +89,14 @@ migrate: install .env
 demo: install .env
 	$(BIN)/python manage.py load_demo
 
+# --no-strip-extras writes celery[redis]==... and the like: without the extras in the pins, the
+# pip that Python 3.11's venv brings (23.2) refuses an extra asked for by another package
+# ("all requirements must have their versions pinned") in --require-hashes mode.
 lock:
 	$(PYTHON) -m pip install --quiet uv
-	$(PYTHON) -m uv pip compile pyproject.toml --generate-hashes --universal \
+	$(PYTHON) -m uv pip compile pyproject.toml --generate-hashes --universal --no-strip-extras \
 		--python-version 3.11 --custom-compile-command "make lock" -o requirements.lock
-	$(PYTHON) -m uv pip compile pyproject.toml --group dev --generate-hashes --universal \
+	$(PYTHON) -m uv pip compile pyproject.toml --group dev --generate-hashes --universal --no-strip-extras \
 		--python-version 3.11 --custom-compile-command "make lock" -o requirements-dev.lock
 
 clean:
