@@ -22,6 +22,21 @@ urlpatterns = [
         name="two-factor-backup-codes",
     ),
     path("healthz/", views.healthz, name="healthz"),
+    # The API before the pages: Django tries the patterns in order, and every page include
+    # below matches any path's empty prefix before failing on its own patterns. Booking and
+    # slot search come first within it; no two of these share a prefix.
+    path(
+        "api/v1/",
+        include(
+            [
+                path("", include("outreach.api.urls")),
+                path("", include("clinics.api.urls")),
+                path("", include("outreach.messaging.urls")),
+                path("", include("referrals.api.urls")),
+                path("", include("referrals.api.reports_urls")),
+            ]
+        ),
+    ),
     # The admin signs in through the same throttled page as everyone else.
     path("admin/login/", accounts.SignInView.as_view()),
     path("", include("outreach.web.urls")),
@@ -31,11 +46,6 @@ urlpatterns = [
     path("", include("outreach.web.planner_urls")),
     path("", include("referrals.web.board_urls")),
     path("", include("referrals.web.reports_urls")),
-    path("api/v1/", include("clinics.api.urls")),
-    path("api/v1/", include("outreach.api.urls")),
-    path("api/v1/", include("outreach.messaging.urls")),
-    path("api/v1/", include("referrals.api.urls")),
-    path("api/v1/", include("referrals.api.reports_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
 ]
