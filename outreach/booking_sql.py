@@ -365,12 +365,9 @@ def lane_bookings(
     return found
 
 
-def _session_bookings_query(
-    session_id: int, patient_id: int | None, window: tuple[datetime, datetime] | None
-) -> tuple[str, list[Any]]:
-    """The statement `session_bookings` runs; with `patient_id` and no `window`, the patient's
-    bookings are those that could clash with a slot within the session's own hours."""
-    in_hours = patient_id is not None and window is None
+def _session_bookings_query(session_id: int, patient_id: int | None) -> tuple[str, list[Any]]:
+    """The statement `session_bookings` runs; with `patient_id`, the patient's bookings are
+    those that could clash with a slot within the session's hours."""
 
     def build() -> str:
         lane, starts_at, ends_at, source, session, status, person = (
@@ -383,15 +380,12 @@ def _session_bookings_query(
         )
         if patient_id is None:
             return sql
-        if in_hours:
-            hours = _table(OutreachSession)
-            session_start, session_end = (
-                _column(OutreachSession, name) for name in ("starts_at", "ends_at")
-            )
-            before = f"(SELECT {session_end} FROM {hours} WHERE id = %s)"  # noqa: S608  # nosec B608
-            after = f"(SELECT {session_start} FROM {hours} WHERE id = %s)"  # noqa: S608  # nosec B608
-        else:
-            before = after = "%s"
+        hours = _table(OutreachSession)
+        session_start, session_end = (
+            _column(OutreachSession, name) for name in ("starts_at", "ends_at")
+        )
+        before = f"(SELECT {session_end} FROM {hours} WHERE id = %s)"  # noqa: S608  # nosec B608
+        after = f"(SELECT {session_start} FROM {hours} WHERE id = %s)"  # noqa: S608  # nosec B608
         return (
             f"{sql} UNION ALL SELECT 1, {session}, {starts_at}, {ends_at}, {status}"  # noqa: S608  # nosec B608
             f" FROM {_table(Booking)} WHERE {person} = %s"
@@ -402,14 +396,8 @@ def _session_bookings_query(
 
     params: list[Any] = [session_id, *_ACTIVE]
     if patient_id is not None:
-        params += [patient_id, *_ACTIVE, session_id, *_LIVE]
-        if window is None:
-            params += [session_id, session_id]
-        else:
-            start, end = window
-            params += [db_datetime(end), db_datetime(start)]
-    kind = "in_hours" if in_hours else patient_id is not None
-    return _statement(("session_bookings", kind), build), params
+        params += [patient_id, *_ACTIVE, session_id, *_LIVE, session_id, session_id]
+    return _statement(("session_bookings", patient_id is not None), build), params
 
 
 def _session_bookings_from(
@@ -442,25 +430,23 @@ def _session_bookings_from(
     return SessionBookings(session_id, seconds, by_lane, tuple(theirs) if with_patient else None)
 
 
-def session_bookings(
-    session_id: int, *, patient: tuple[int, datetime, datetime] | None = None
-) -> "SessionBookings":
+def session_bookings(session_id: int, *, patient_id: int | None = None) -> "SessionBookings":
     """Every active booking of one session, read once: its booked time and its lanes' bookings.
 
     What `appointment_seconds` and `lane_bookings` read, in one statement: a booking reads it
     right after it locks the session (a session holds a few hundred bookings at most).
 
-    With `patient`, (patient id, start, end), the same statement reads the bookings of that
-    patient that `patient_clashes` could find for a slot within [start, end): the active ones
-    in this session and the booked or arrived ones overlapping the time. The booking reads them
-    under the patient's lock too, and checks its slot against them (`patient_bookings`).
+    With `patient_id`, the same statement reads the bookings of that patient that
+    `patient_clashes` could find for a slot within the session's hours: the active ones in
+    this session and the booked or arrived ones overlapping those hours. A booking reads them
+    under the patient's lock too (`lock_for_booking`), and checks its slot against them
+    (`patient_bookings`).
     """
-    patient_id, window = (None, None) if patient is None else (patient[0], patient[1:])
-    sql, params = _session_bookings_query(session_id, patient_id, window)
+    sql, params = _session_bookings_query(session_id, patient_id)
     with _cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return _session_bookings_from(session_id, rows, patient is not None)
+    return _session_bookings_from(session_id, rows, patient_id is not None)
 
 
 class BookingLocks(NamedTuple):
@@ -499,13 +485,13 @@ def lock_for_booking(
 
     The locks are taken in that order, session first, as when the three run one by one. The
     patient's bookings read are those that could clash with a slot within the session's
-    hours (the window `session_bookings(patient=)` is given by a booking). Whatever a check
+    hours, as `session_bookings(patient_id=)` reads them. Whatever a check
     then refuses, the caller's transaction rolls back and lets go of both locks.
     """
     session_sql, session_params, attnames = _lock_session_query(
         session_id, fields, service_id, templates
     )
-    bookings_sql, bookings_params = _session_bookings_query(session_id, patient_id, None)
+    bookings_sql, bookings_params = _session_bookings_query(session_id, patient_id)
     with _pipeline(), _cursor() as first, _cursor() as second, _cursor() as third:
         first.execute(session_sql, session_params)
         second.execute(_lock_patient_sql(), [patient_id])

@@ -94,7 +94,7 @@ def check_patient_free(
 ) -> None:
     """The same checks the constraints make, so SQLite gives the same answers as PostgreSQL.
 
-    `known` is the session's bookings read with the patient's (`session_bookings(patient=)`),
+    `known` is the session's bookings read with the patient's (`session_bookings(patient_id=)`),
     under both locks; without them the patient's bookings are read now.
     """
     if known is not None and known.patient_bookings is not None:

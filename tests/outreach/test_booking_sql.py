@@ -527,9 +527,7 @@ def test_a_patients_bookings_read_with_the_session_find_what_the_clash_query_fin
     ]
 
     for who in (patient, someone, factories.PatientFactory(organisation=organisation)):
-        known = booking_sql.session_bookings(
-            session.pk, patient=(who.pk, session.starts_at, session.ends_at)
-        )
+        known = booking_sql.session_bookings(session.pk, patient_id=who.pk)
         alone = booking_sql.session_bookings(session.pk)
         assert (known.appointment_seconds, known.by_lane) == (
             alone.appointment_seconds,
@@ -541,9 +539,7 @@ def test_a_patients_bookings_read_with_the_session_find_what_the_clash_query_fin
                 assert sorted(patient_clashes_in(known.patient_bookings, into.pk, *window)) == (
                     sorted(booking_sql.patient_clashes(who.pk, into.pk, *window))
                 ), (who, into, window)
-    known = booking_sql.session_bookings(
-        session.pk, patient=(patient.pk, session.starts_at, session.ends_at)
-    )
+    known = booking_sql.session_bookings(session.pk, patient_id=patient.pk)
     assert [(b.session_id, b.status) for b in known.patient_bookings] == [
         (session.pk, Booking.Status.BOOKED)
     ]
@@ -619,9 +615,7 @@ def test_the_locks_for_a_booking_read_what_the_three_reads_do_one_by_one(
 
     one = booking_sql.lock_session(session.pk, fields, service.pk, templates=templates)
     person = booking_sql.lock_patient(patient.pk)
-    known = booking_sql.session_bookings(
-        session.pk, patient=(patient.pk, session.starts_at, session.ends_at)
-    )
+    known = booking_sql.session_bookings(session.pk, patient_id=patient.pk)
     assert [
         (f.attname, getattr(locked.session, f.attname))
         for f in one._meta.concrete_fields
