@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -164,35 +165,86 @@ def run_load(make_request: Any, total: int, clients: int) -> dict[str, Any]:
     return summary(*_load(make_request, 0, total, [Browser() for _ in range(clients)]))
 
 
+def _task_cpu_seconds(pid: str) -> float:
+    """CPU time so far of every thread of process `pid` (the scheduler's count, in ns)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/schedstat") as stat:
+            total += int(stat.read().split()[0])
+    return total / 1e9
+
+
+def cpu_seconds(server_group: int) -> dict[str, float] | None:
+    """CPU time so far of gunicorn (its process group), of PostgreSQL's processes, and of
+    the whole machine (/proc/stat), on Linux; None elsewhere.
+
+    Throughput moves with the machine's speed; the CPU a request costs each part moves
+    less, and says where a booking's time goes.
+    """
+    if not os.path.exists("/proc/stat"):
+        return None
+    found = {"gunicorn_workers": 0.0, "postgresql": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/comm") as comm:
+                name = comm.read().strip()
+            if os.getpgid(int(pid)) == server_group:
+                found["gunicorn_workers"] += _task_cpu_seconds(pid)
+            elif name == "postgres":
+                found["postgresql"] += _task_cpu_seconds(pid)
+        except (OSError, ValueError):  # gone since listed
+            continue
+    with open("/proc/stat") as stat:
+        ticks = [int(n) for n in stat.readline().split()[1:9]]
+    # Busy is everything but idle and waiting for I/O.
+    found["machine"] = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
 def run_in_turn(
-    loads: dict[str, Any], total: int, clients: int, rounds: int
+    loads: dict[str, Any],
+    total: int,
+    clients: int,
+    rounds: int,
+    cpu: Callable[[], dict[str, float] | None] = lambda: None,
 ) -> dict[str, dict[str, Any]]:
     """Send `total` requests of each load in `rounds` turns, the order reversed every round.
 
     The machine's speed drifts (by a factor of two within an hour on a shared one), so loads
     measured one after the other are measured on different machines. In turns of A B, B A, A B
     ... each load sees the same share of every stretch of the run, and the ratio of their
-    throughputs (requests over the time spent on them) stays fair.
+    throughputs (requests over the time spent on them) stays fair. With `cpu` (from
+    `cpu_seconds`), each load's CPU per request is counted over its turns as well.
     """
     names = list(loads)
     took: dict[str, list[float]] = {name: [] for name in names}
     elapsed = dict.fromkeys(names, 0.0)
     errors = dict.fromkeys(names, 0)
+    spent: dict[str, dict[str, float]] = {name: {} for name in names}
     # Signed in once: the sign-in page limits how often one address may try.
     browsers = [Browser() for _ in range(clients)]
     per_round = [total // rounds + (1 if n < total % rounds else 0) for n in range(rounds)]
     first = 0
     for n, count in enumerate(per_round):
         for name in names if n % 2 == 0 else reversed(names):
+            before = cpu()
             latencies, seconds, failed = _load(loads[name], first, count, browsers)
+            after = cpu()
+            if before is not None and after is not None:
+                for part, used in after.items():
+                    spent[name][part] = spent[name].get(part, 0.0) + used - before[part]
             took[name] += latencies
             elapsed[name] += seconds
             errors[name] += failed
         first += count
-    return {
-        name: {**summary(took[name], elapsed[name], errors[name]), "rounds": rounds}
-        for name in names
-    }
+    results: dict[str, dict[str, Any]] = {}
+    for name in names:
+        results[name] = {**summary(took[name], elapsed[name], errors[name]), "rounds": rounds}
+        if spent[name]:
+            results[name]["cpu_ms_per_request"] = {
+                part: round(used * 1000 / len(took[name]), 2) for part, used in spent[name].items()
+            }
+    return results
 
 
 def start_server() -> subprocess.Popen:
@@ -287,7 +339,11 @@ def main() -> None:
 
         run_load(baseline, 100, args.clients)  # warm up both workers and the caches
         measured = run_in_turn(
-            {"bare": baseline, "booking": book}, args.requests, args.clients, args.rounds
+            {"bare": baseline, "booking": book},
+            args.requests,
+            args.clients,
+            args.rounds,
+            cpu=lambda: cpu_seconds(server.pid),
         )
         booking, bare = measured["booking"], measured["bare"]
         results["booking_http"] = {
