@@ -11,6 +11,7 @@ What they read is what the ORM versions read: the rules that use it (`availabili
 `booking_rules`) are unchanged, and the whole booking suite runs on both databases.
 """
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
@@ -114,6 +115,26 @@ def _total_seconds(start: str, end: str) -> str:
 _ACTIVE = tuple(Booking.ACTIVE_STATUSES)
 # The statuses in which a booking holds its time: the patient exclusion constraint's.
 _LIVE = (Booking.Status.BOOKED, Booking.Status.ARRIVED)
+
+
+def _literals(values: Sequence[str]) -> str:
+    """Fixed codes (statuses, sources) written into a statement's text, not bound.
+
+    With the codes bound as parameters, PostgreSQL cannot tell that a prepared statement's
+    generic plan meets a partial index's condition (`status IN ('booked', ...)`), costs the
+    generic plan higher, and plans the statement afresh on every run: for the session's
+    bookings that was most of a booking's PostgreSQL time. Written in, the generic plan is
+    chosen after the first few runs. Only the model's own codes come here.
+    """
+    for value in values:
+        if not re.fullmatch(r"[a-z_-]+", value):
+            raise ValueError(f"Not a code: {value!r}")
+    return ", ".join(f"'{value}'" for value in values)
+
+
+_ACTIVE_IN = _literals(_ACTIVE)
+_LIVE_IN = _literals(_LIVE)
+_WALK_IN = _literals([Booking.Source.WALK_IN])
 
 
 def _lock_session_sql(fields: Sequence[str], with_templates: bool) -> tuple[str, list[str]]:
@@ -322,13 +343,13 @@ def appointment_seconds(session_ids: Sequence[int]) -> dict[int, float]:
         return (
             f"SELECT {session}, {seconds} FROM {_table(Booking)}"  # noqa: S608  # nosec B608
             f" WHERE {session} IN ({_placeholders(session_ids)})"
-            f" AND {status} IN ({_placeholders(_ACTIVE)}) AND {source} <> %s"
+            f" AND {status} IN ({_ACTIVE_IN}) AND {source} <> {_WALK_IN}"
             f" GROUP BY {session}"
         )
 
     sql = _statement(("appointment_seconds", len(session_ids)), build)
     with _cursor() as cursor:
-        cursor.execute(sql, [*session_ids, *_ACTIVE, Booking.Source.WALK_IN])
+        cursor.execute(sql, list(session_ids))
         return {session_id: float(seconds) for session_id, seconds in cursor.fetchall()}
 
 
@@ -349,13 +370,13 @@ def lane_bookings(
         return (
             f"SELECT {session}, {lane}, {starts_at}, {ends_at} FROM {_table(Booking)}"  # noqa: S608  # nosec B608
             f" WHERE {session} IN ({_placeholders(session_ids)})"
-            f" AND {status} IN ({_placeholders(_ACTIVE)}) AND {lane} IS NOT NULL"
+            f" AND {status} IN ({_ACTIVE_IN}) AND {lane} IS NOT NULL"
             f" AND {starts_at} < %s AND {ends_at} > %s"
         )
 
     sql = _statement(("lane_bookings", len(session_ids)), build)
     with _cursor() as cursor:
-        cursor.execute(sql, [*session_ids, *_ACTIVE, db_datetime(end), db_datetime(start)])
+        cursor.execute(sql, [*session_ids, db_datetime(end), db_datetime(start)])
         rows = cursor.fetchall()
     if connection.vendor != "postgresql":
         # PostgreSQL's driver hands back aware datetimes; SQLite's, naive UTC.
@@ -376,7 +397,7 @@ def _session_bookings_query(session_id: int, patient_id: int | None) -> tuple[st
         )
         sql = (
             f"SELECT 0, {lane}, {starts_at}, {ends_at}, {source} FROM {_table(Booking)}"  # noqa: S608  # nosec B608
-            f" WHERE {session} = %s AND {status} IN ({_placeholders(_ACTIVE)})"
+            f" WHERE {session} = %s AND {status} IN ({_ACTIVE_IN})"
         )
         if patient_id is None:
             return sql
@@ -389,14 +410,14 @@ def _session_bookings_query(session_id: int, patient_id: int | None) -> tuple[st
         return (
             f"{sql} UNION ALL SELECT 1, {session}, {starts_at}, {ends_at}, {status}"  # noqa: S608  # nosec B608
             f" FROM {_table(Booking)} WHERE {person} = %s"
-            f" AND {status} IN ({_placeholders(_ACTIVE)}) AND ({session} = %s"
-            f" OR ({status} IN ({_placeholders(_LIVE)}) AND {starts_at} < {before}"
+            f" AND {status} IN ({_ACTIVE_IN}) AND ({session} = %s"
+            f" OR ({status} IN ({_LIVE_IN}) AND {starts_at} < {before}"
             f" AND {ends_at} > {after}))"
         )
 
-    params: list[Any] = [session_id, *_ACTIVE]
+    params: list[Any] = [session_id]
     if patient_id is not None:
-        params += [patient_id, *_ACTIVE, session_id, *_LIVE, session_id, session_id]
+        params += [patient_id, session_id, session_id, session_id]
     return _statement(("session_bookings", patient_id is not None), build), params
 
 
@@ -514,7 +535,6 @@ def patient_clashes(
     Any active booking in the same session, or a booked or arrived one overlapping the time:
     the checks the exclusion constraints make.
     """
-    live = _LIVE
 
     def build() -> str:
         patient, session, status = (
@@ -523,13 +543,13 @@ def patient_clashes(
         start, end = _column(Booking, "starts_at"), _column(Booking, "ends_at")
         return (
             f"SELECT {session} FROM {_table(Booking)}"  # noqa: S608  # nosec B608
-            f" WHERE {patient} = %s AND {status} IN ({_placeholders(_ACTIVE)})"
-            f" AND ({session} = %s OR ({status} IN ({_placeholders(live)})"
+            f" WHERE {patient} = %s AND {status} IN ({_ACTIVE_IN})"
+            f" AND ({session} = %s OR ({status} IN ({_LIVE_IN})"
             f" AND {start} < %s AND {end} > %s)) LIMIT 2"
         )
 
     sql = _statement(("patient_clashes",), build)
-    params = [patient_id, *_ACTIVE, session_id, *live, db_datetime(ends_at), db_datetime(starts_at)]
+    params = [patient_id, session_id, db_datetime(ends_at), db_datetime(starts_at)]
     with _cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
