@@ -51,6 +51,15 @@ def _cursor() -> CursorWrapper:
     return prepared_cursor(connection)
 
 
+def _cursors(count: int) -> list[CursorWrapper]:
+    """`count` cursors as `_cursor` makes them, for statements sent together."""
+    if connection.vendor != "postgresql" or not settings.OUTREACH_PREPARED_STATEMENTS:
+        return [connection.cursor() for _ in range(count)]
+    from outreach.prepared import prepared_cursors
+
+    return prepared_cursors(connection, count)
+
+
 _STATEMENTS: dict[tuple[Hashable, ...], Any] = {}
 
 
@@ -513,7 +522,8 @@ def lock_for_booking(
         session_id, fields, service_id, templates
     )
     bookings_sql, bookings_params = _session_bookings_query(session_id, patient_id)
-    with _pipeline(), _cursor() as first, _cursor() as second, _cursor() as third:
+    first, second, third = _cursors(3)
+    with _pipeline(), first, second, third:
         first.execute(session_sql, session_params)
         second.execute(_lock_patient_sql(), [patient_id])
         third.execute(bookings_sql, bookings_params)

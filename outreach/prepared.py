@@ -41,6 +41,11 @@ def prepared_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
     Django's wrappers (query capture, execute wrappers, error translation) see its statements,
     and its datetimes come in the connection's time zone, as `create_cursor` arranges.
     """
+    return prepared_cursors(connection, 1)[0]
+
+
+def prepared_cursors(connection: BaseDatabaseWrapper, count: int) -> list[CursorWrapper]:
+    """`count` cursors as `prepared_cursor` makes them, the connection checked once."""
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = connection.connection
@@ -50,8 +55,12 @@ def prepared_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
         # Django's own cursors bind on the client, which never prepares.
         raw.prepare_threshold = _NEVER_BY_COUNT
     with connection.wrap_database_errors:
-        cursor = PreparedCursor(raw)
-        tzloader = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
-        if connection.timezone != tzloader.timezone:
-            register_tzloader(connection.timezone, cursor)
-        return connection._prepare_cursor(cursor)
+        tzloader = raw.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+        other_zone = connection.timezone != tzloader.timezone
+        made = []
+        for _ in range(count):
+            cursor = PreparedCursor(raw)
+            if other_zone:
+                register_tzloader(connection.timezone, cursor)
+            made.append(connection._prepare_cursor(cursor))
+        return made
