@@ -1,7 +1,6 @@
 """API pieces every app uses: role permissions, scoped related fields and history."""
 
 import copy
-import threading
 from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
@@ -131,24 +130,6 @@ def history_response_data(instance: models.Model) -> list[dict[str, Any]]:
     )
     previous = {entry.history_id: before for before, entry in pairwise(entries)}
     return HistoryEntrySerializer(entries, many=True, context={"previous": previous}).data
-
-
-_built = threading.local()
-
-
-def represent(serializer_class: type[serializers.BaseSerializer], instance: Any) -> dict[str, Any]:
-    """What `serializer_class(instance).data` gives, with the serializer's fields built once.
-
-    A `ModelSerializer` builds its fields from the model for every instance it is given (about
-    a millisecond for twenty fields, more than writing a booking's row); this keeps one
-    serializer per class and thread and only asks it for the representation. For serializers
-    that need no context: the kept one has none.
-    """
-    kept = _built.__dict__.setdefault("serializers", {})
-    serializer = kept.get(serializer_class)
-    if serializer is None:
-        serializer = kept[serializer_class] = serializer_class()
-    return serializer.to_representation(instance)
 
 
 _IMMUTABLE_TYPES = (str, int, float, bool, type(None), tuple, frozenset, type)

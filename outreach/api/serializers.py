@@ -4,7 +4,7 @@
 """
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import models
@@ -395,14 +395,60 @@ class BookingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_outcome(self, booking: Booking) -> dict[str, Any] | None:
-        # Only a booking marked seen has an outcome: skip the lookup for every other one.
-        if booking.status not in (Booking.Status.FULFILLED, Booking.Status.ENTERED_IN_ERROR):
-            return None
-        try:
-            visit = booking.outcome
-        except VisitOutcome.DoesNotExist:
-            return None
-        return VisitOutcomeSerializer(visit).data
+        return booking_outcome(booking)
+
+
+def booking_outcome(booking: Booking) -> dict[str, Any] | None:
+    """The visit outcome of a booking, as `BookingSerializer` shows it."""
+    # Only a booking marked seen has an outcome: skip the lookup for every other one.
+    if booking.status not in (Booking.Status.FULFILLED, Booking.Status.ENTERED_IN_ERROR):
+        return None
+    try:
+        visit = booking.outcome
+    except VisitOutcome.DoesNotExist:
+        return None
+    return VisitOutcomeSerializer(visit).data
+
+
+def booking_data(booking: Booking) -> dict[str, Any]:
+    """What `BookingSerializer(booking).data` gives, without a field call per value.
+
+    Every booking made through the API is answered with it. The times are written by the
+    serializer's own `DateTimeField`, so their format and time zone are the same, and the
+    outcome as the serializer finds it (only a booking marked seen has one). A test compares
+    the two over bookings in every status.
+    """
+    moment = _MOMENT
+
+    def maybe(value: datetime | None) -> str | None:
+        return None if value is None else moment(value)
+
+    return {
+        "id": booking.pk,
+        "session": booking.session_id,
+        "patient": booking.patient_id,
+        "patient_name": booking.patient.preferred_name,
+        "service": booking.service_type_id,
+        "service_name": booking.service_type.name,
+        "starts_at": moment(booking.starts_at),
+        "ends_at": moment(booking.ends_at),
+        "lane": booking.lane,
+        "status": str(booking.status),
+        "source": str(booking.source),
+        "arrived_at": maybe(booking.arrived_at),
+        "cancelled_by": str(booking.cancelled_by),
+        "cancellation_reason": str(booking.cancellation_reason),
+        "confirmed_at": maybe(booking.confirmed_at),
+        "confirmed_via": str(booking.confirmed_via),
+        "notes": str(booking.notes),
+        "rescheduled_from": booking.rescheduled_from_id,
+        "outcome": booking_outcome(booking),
+        "created_at": moment(booking.created_at),
+        "updated_at": moment(booking.updated_at),
+    }
+
+
+_MOMENT = serializers.DateTimeField().to_representation
 
 
 class ReadUnderLockField(ScopedPrimaryKeyRelatedField):

@@ -18,7 +18,6 @@ from clinics.api.common import (
     error_responses,
     history_response_data,
     organisation_of,
-    represent,
     validated_input,
 )
 from clinics.api.pagination import LargeListPagination
@@ -361,14 +360,12 @@ class BookingViewSet(
             # Name every unknown id, as a check before the service would have.
             raise serializer.unknown_ids() from None
         return Response(
-            represent(s.BookingSerializer, booking),
+            s.booking_data(booking),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
     def _out(self, booking: Booking, code: int = status.HTTP_200_OK) -> Response:
-        return Response(
-            represent(s.BookingSerializer, self.get_queryset().get(pk=booking.pk)), status=code
-        )
+        return Response(s.booking_data(self.get_queryset().get(pk=booking.pk)), status=code)
 
     @extend_schema(request=None, responses={200: s.BookingSerializer, **ERRORS})
     @action(detail=True, methods=["post"], url_path="check-in")

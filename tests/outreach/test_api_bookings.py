@@ -39,6 +39,52 @@ def _other_patient(organisation, name="Alex") -> Patient:
 # --- Booking ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("zone", ["Europe/London", "UTC", "America/New_York"])
+def test_a_booking_is_written_as_its_serializer_writes_it(zone, settings):
+    from django.utils import timezone
+
+    from outreach.api.serializers import BookingSerializer, booking_data
+
+    at = TOMORROW_10
+    booked = factories.BookingFactory(notes="Bring glasses", starts_at=at)
+    walk_in = factories.BookingFactory(
+        lane=None, status=Booking.Status.ARRIVED, arrived_at=at, source=Booking.Source.WALK_IN
+    )
+    confirmed = factories.BookingFactory(
+        confirmed_at=NOW, confirmed_via=Booking.ConfirmedVia.TEXT_REPLY, rescheduled_from=booked
+    )
+    cancelled = factories.BookingFactory(
+        status=Booking.Status.CANCELLED,
+        cancelled_by=Booking.CancelledBy.SERVICE,
+        cancellation_reason="Bus broke down",
+    )
+    no_show = factories.BookingFactory(status=Booking.Status.NOSHOW)
+    seen = factories.VisitOutcomeFactory().booking
+    seen_without_outcome = factories.BookingFactory(status=Booking.Status.FULFILLED, arrived_at=at)
+    in_error = factories.VisitOutcomeFactory(
+        booking__status=Booking.Status.ENTERED_IN_ERROR
+    ).booking
+
+    with timezone.override(zone):
+        for made in (
+            booked,
+            walk_in,
+            confirmed,
+            cancelled,
+            no_show,
+            seen,
+            seen_without_outcome,
+            in_error,
+        ):
+            booking = Booking.objects.get(pk=made.pk)
+            expected = BookingSerializer(booking).data
+            written = booking_data(booking)
+            assert list(written.items()) == list(expected.items()), booking.status
+            assert [type(v) for v in written.values()] == [type(v) for v in expected.values()]
+    assert booking_data(seen)["outcome"]["outcome"] == "completed"
+    assert booking_data(walk_in)["lane"] is None
+
+
 def test_without_a_time_the_next_free_slot_is_booked(
     nurse_client, nurse, session, patient, service, organisation
 ):
