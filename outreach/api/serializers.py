@@ -487,6 +487,33 @@ class BookingInputSerializer(FreshFieldsSerializer):
     )
     notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
 
+    _IDS_ONLY = frozenset(("patient", "session", "service"))
+
+    @classmethod
+    def ids_only(cls, data: Any, user: Any) -> dict[str, Any] | None:
+        """What `validated_data` would be for the commonest booking, the next free slot with
+        nothing but the three ids (whole numbers) given; None for any other request.
+
+        The fields would answer the same and cost a booking more than its slot choice: building
+        and running seven of them. Anything else, a wrong or unknown value included, goes to
+        them for its answer (`is_valid`). A property test compares the two.
+        """
+        if type(data) is not dict or data.keys() != cls._IDS_ONLY:
+            return None
+        patient, session, service = data["patient"], data["session"], data["service"]
+        if any(type(value) is not int for value in (patient, session, service)):
+            return None
+        found = active_service(service)
+        if found is None or not may_use_service(user, found):
+            return None
+        return {
+            "patient": patient,
+            "session": session,
+            "service": found,
+            "source": cls._declared_fields["source"].default,
+            "notes": cls._declared_fields["notes"].default,
+        }
+
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         try:
             return super().to_internal_value(data)

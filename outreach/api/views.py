@@ -339,9 +339,11 @@ class BookingViewSet(
                 {"code": "invalid", "detail": "Idempotency-Key is at most 100 characters."},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        serializer = s.BookingInputSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = s.BookingInputSerializer.ids_only(request.data, request.user)
+        if data is None:
+            checked = s.BookingInputSerializer(data=request.data, context={"request": request})
+            checked.is_valid(raise_exception=True)
+            data = checked.validated_data
         try:
             booking, created = services.book_slot(
                 # Ids: the service reads both under their locks.
@@ -358,6 +360,7 @@ class BookingViewSet(
             )
         except services.UnknownRecord:
             # Name every unknown id, as a check before the service would have.
+            serializer = s.BookingInputSerializer(data=request.data, context={"request": request})
             raise serializer.unknown_ids() from None
         return Response(
             s.booking_data(booking),

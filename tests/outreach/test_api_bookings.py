@@ -3,8 +3,10 @@
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
-from clinics.models import Patient, StaffMember
+from clinics.models import Patient, ServiceType, StaffMember
 from clinics.services import SYSTEM_USERNAME
 from outreach import services
 from outreach.models import Audience, Booking, BookingMode, OutreachSession
@@ -40,7 +42,7 @@ def _other_patient(organisation, name="Alex") -> Patient:
 
 
 @pytest.mark.parametrize("zone", ["Europe/London", "UTC", "America/New_York"])
-def test_a_booking_is_written_as_its_serializer_writes_it(zone, settings):
+def test_a_booking_is_written_as_its_serializer_writes_it(zone):
     from django.utils import timezone
 
     from outreach.api.serializers import BookingSerializer, booking_data
@@ -281,6 +283,96 @@ def test_an_analyst_cannot_book(session, patient, service, make_staff, client_fo
     analyst = client_for(make_staff(organisation, StaffMember.Role.ANALYST))
 
     assert_error(_book(analyst, session, patient, service), 403)
+
+
+ID_KEYS = ["patient", "session", "service", "starts_at", "lane", "source", "notes", "other"]
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_a_request_of_three_ids_is_checked_as_the_fields_check_it(
+    data, service, nurse, coordinator
+):
+    from rest_framework.test import APIRequestFactory
+
+    from outreach.api.serializers import BookingInputSerializer
+
+    hidden = ServiceType.objects.filter(code="screening").first() or (
+        factories.ServiceTypeFactory(code="screening", sensitive=True)
+    )
+    retired = ServiceType.objects.filter(code="retired").first() or (
+        factories.ServiceTypeFactory(code="retired", is_active=False)
+    )
+    value = st.one_of(
+        st.integers(min_value=-3, max_value=2**40),
+        st.sampled_from([service.pk, hidden.pk, retired.pk]),
+        st.booleans(),
+        st.none(),
+        st.floats(allow_nan=False),
+        st.sampled_from(["1", "", "booked", "x"]),
+        st.lists(st.integers(), max_size=1),
+    )
+    whole = st.integers(min_value=-3, max_value=2**40)
+    services = st.sampled_from([service.pk, service.pk, hidden.pk, retired.pk])
+    # Mostly what a booking sends, so that both ways are taken often.
+    body = data.draw(
+        st.one_of(
+            st.fixed_dictionaries(
+                {
+                    "patient": st.one_of(whole, whole, whole, value),
+                    "session": st.one_of(whole, whole, whole, value),
+                    "service": st.one_of(services, services, services, value),
+                }
+            ),
+            st.dictionaries(st.sampled_from(ID_KEYS), value, max_size=5),
+        )
+    )
+    user = data.draw(st.sampled_from([nurse.user, coordinator.user]))
+    request = APIRequestFactory().post(BOOKINGS)
+    request.user = user
+
+    quick = BookingInputSerializer.ids_only(body, user)
+    checked = BookingInputSerializer(data=body, context={"request": request})
+    event("taken without the fields" if quick is not None else "left to the fields")
+    if quick is not None:
+        assert checked.is_valid(), checked.errors
+        assert quick == dict(checked.validated_data)
+        assert [type(v) for v in quick.values()] == [
+            type(v) for v in checked.validated_data.values()
+        ]
+
+
+def test_three_ids_are_taken_without_the_fields(service, nurse, coordinator):
+    from outreach.api.serializers import BookingInputSerializer
+
+    hidden = factories.ServiceTypeFactory(sensitive=True)
+    retired = factories.ServiceTypeFactory(is_active=False)
+    # A sensitive service for a user without the permission, or one no longer offered, is
+    # left to the fields, which answer that it does not exist.
+    for user, named in ((nurse, hidden), (nurse, retired), (coordinator, retired)):
+        assert (
+            BookingInputSerializer.ids_only(
+                {"patient": 7, "session": 9, "service": named.pk}, user.user
+            )
+            is None
+        )
+    assert BookingInputSerializer.ids_only(
+        {"patient": 7, "session": 9, "service": hidden.pk}, coordinator.user
+    ) == {"patient": 7, "session": 9, "service": hidden, "source": "booked", "notes": ""}
+    body = {"patient": 7, "session": 9, "service": service.pk}
+    assert BookingInputSerializer.ids_only(body, nurse.user) == {
+        "patient": 7,
+        "session": 9,
+        "service": service,
+        "source": Booking.Source.BOOKED,
+        "notes": "",
+    }
+    assert BookingInputSerializer.ids_only({**body, "lane": None}, nurse.user) is None
+    assert BookingInputSerializer.ids_only({**body, "patient": True}, nurse.user) is None
 
 
 # --- The day's actions ------------------------------------------------------------------------
