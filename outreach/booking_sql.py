@@ -264,20 +264,35 @@ def _read_all(model: type[M], sql: str, params: Sequence[Any]) -> list[M]:
         return [_make(model, row) for row in cursor.fetchall()]
 
 
+_SHAPES: dict[type[Model], tuple[list[str], tuple[int, ...], tuple[int, ...]]] = {}
+
+
+def _shape(model: type[Model]) -> tuple[list[str], tuple[int, ...], tuple[int, ...]]:
+    """A model's column names, and which of them are datetimes and booleans: found once."""
+    try:
+        return _SHAPES[model]
+    except KeyError:
+        fields = model._meta.concrete_fields
+        kinds = [field.get_internal_type() for field in fields]
+        found = _SHAPES[model] = (
+            [field.attname for field in fields],
+            tuple(n for n, kind in enumerate(kinds) if kind == "DateTimeField"),
+            tuple(n for n, kind in enumerate(kinds) if kind == "BooleanField"),
+        )
+        return found
+
+
 def _make(model: type[M], row: Sequence[Any]) -> M:
     """A `model` from its columns' values, as `_columns` lists them, made as the ORM makes it."""
-    fields = model._meta.concrete_fields
+    names, moments, flags = _shape(model)
     values = list(row)
-    for index, field in enumerate(fields):
-        value = values[index]
-        if value is None:
-            continue
-        kind = field.get_internal_type()
-        if kind == "DateTimeField":
-            values[index] = aware(value)
-        elif kind == "BooleanField":
-            values[index] = bool(value)
-    return model.from_db(connection.alias, [field.attname for field in fields], values)
+    for index in moments:
+        if values[index] is not None:
+            values[index] = aware(values[index])
+    for index in flags:
+        if values[index] is not None:
+            values[index] = bool(values[index])
+    return model.from_db(connection.alias, names, values)
 
 
 def _read_one(model: type[M], sql: str, params: Sequence[Any]) -> M | None:
