@@ -132,8 +132,8 @@ def _literals(values: Sequence[str]) -> str:
     With the codes bound as parameters, PostgreSQL cannot tell that a prepared statement's
     generic plan meets a partial index's condition (`status IN ('booked', ...)`), costs the
     generic plan higher, and plans the statement afresh on every run: for the session's
-    bookings that was most of a booking's PostgreSQL time. Written in, the generic plan is
-    chosen after the first few runs. Only the model's own codes come here.
+    bookings, 0.2 ms of planning on every booking (of the read's 0.5 ms). Written in, the
+    generic plan is chosen after the first few runs. Only the model's own codes come here.
     """
     for value in values:
         if not re.fullmatch(r"[a-z_-]+", value):
