@@ -44,11 +44,7 @@ def _cursor() -> CursorWrapper:
     through Django's wrappers, so query capture and execute wrappers see its statements.
     `OUTREACH_PREPARED_STATEMENTS` turns this off (behind a pooler that cannot keep them).
     """
-    if connection.vendor != "postgresql" or not settings.OUTREACH_PREPARED_STATEMENTS:
-        return connection.cursor()
-    from outreach.prepared import prepared_cursor
-
-    return prepared_cursor(connection)
+    return _cursors(1)[0]
 
 
 def _cursors(count: int) -> list[CursorWrapper]:

@@ -35,17 +35,14 @@ class PreparedCursor(ServerBindingCursor):
         return super()._maybe_prepare_gen(pgq, **kwargs)
 
 
-def prepared_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
-    """A `PreparedCursor` on `connection`, wrapped as `connection.cursor()` wraps its own.
-
-    Django's wrappers (query capture, execute wrappers, error translation) see its statements,
-    and its datetimes come in the connection's time zone, as `create_cursor` arranges.
-    """
-    return prepared_cursors(connection, 1)[0]
-
-
 def prepared_cursors(connection: BaseDatabaseWrapper, count: int) -> list[CursorWrapper]:
-    """`count` cursors as `prepared_cursor` makes them, the connection checked once."""
+    """`count` `PreparedCursor`s on `connection`, each wrapped as `connection.cursor()` wraps
+    its own, the connection checked once.
+
+    Django's wrappers (query capture, execute wrappers, error translation) see their
+    statements, and their datetimes come in the connection's time zone, as `create_cursor`
+    arranges.
+    """
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = connection.connection
